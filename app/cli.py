@@ -1,0 +1,257 @@
+"""The `exchange-station` command: parse, call one service, print (PRODUCT.md's contract).
+
+Exit codes: 0 done; 2 usage; 3 refused by a rule, a role or a wrong PIN; 4 bad input data;
+5 central database unreachable. With `--json`, results and errors are JSON on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from app import __version__
+from app.bootstrap import Station, open_station
+from app.domain.people import Operator
+from app.domain.rules import AuthFailed, StationError, UsageError
+from app.services import auth, exchanges, imports, station, stock
+
+log = logging.getLogger(__name__)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse would exit; we answer in the contract
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="exchange-station", description=(
+        "Exchange Station: the service-desk counter of the device refresh programme. Without a "
+        "command it opens the counter window."), epilog=(
+        "PINs: EXCHANGE_PIN (the operator), EXCHANGE_NEW_PIN (a new operator), "
+        "EXCHANGE_LEAD_PIN (a site lead's override); asked for when unset. Exit codes: 0 done, "
+        "2 usage, 3 refused (rule R1-R8, role or auth), 4 bad input, 5 central unreachable."))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--data-dir", type=Path, help="where the local database lives")
+    parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
+    parser.add_argument("--operator", metavar="STAFF_ID", help="who acts (PIN from EXCHANGE_PIN)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    commands.add_parser("gui", help="open the counter window")
+    p = commands.add_parser("init", help="create or upgrade the local database")
+    p.add_argument("--station", required=True, help="this station's id, e.g. HQ-01")
+    p.add_argument("--site", required=True, help="the collection point's site name")
+    p.add_argument("--admin", metavar="STAFF_ID", help="add the first admin operator")
+    p.add_argument("--name", help="the first admin's name (with --admin)")
+
+    operator = commands.add_parser("operator", help="manage operators (admin only)")
+    op_commands = operator.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    p = op_commands.add_parser("add", help="add an operator (PIN from EXCHANGE_NEW_PIN)")
+    p.add_argument("staff_id")
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", required=True, choices=["engineer", "site_lead", "admin"])
+
+    p = commands.add_parser("import", help="import a CSV file, all rows or none (admin only)")
+    p.add_argument("kind", choices=["people", "devices", "stock"])
+    p.add_argument("file", type=Path)
+
+    p = commands.add_parser("receive", help="goods-in: one new device into this site's stock")
+    p.add_argument("tag")
+    p.add_argument("--serial", required=True)
+    p.add_argument("--type", required=True, choices=["laptop", "tablet", "desktop"])
+    p.add_argument("--model", required=True)
+    p.add_argument("--os", required=True)
+
+    p = commands.add_parser("exchange", help="one counter exchange")
+    p.add_argument("--person", required=True, metavar="STAFF")
+    p.add_argument("--return", dest="returned", nargs="+", default=[], metavar="TAG")
+    p.add_argument("--issue", dest="issued", nargs="+", default=[], metavar="TAG")
+    p.add_argument("--courier", action="store_true", help="send by courier (shielding only, R5)")
+    p.add_argument("--at-confirmed", action="store_true",
+                   help="the person's assistive technology works on the new device (R8)")
+    p.add_argument("--override", metavar="REASON", help="a site lead's reason (R1/R3)")
+    p.add_argument("--authorised-by", metavar="LEAD", help="the site lead (EXCHANGE_LEAD_PIN)")
+
+    for name, text in (("collect", "the old device of a courier exchange received back"),
+                       ("reclaim", "a sole-use desktop scanned in; closes its reclamation task")):
+        commands.add_parser(name, help=text).add_argument("tag")
+    commands.add_parser("status", help="station, counts by state, unsynced events, last sync")
+    p = commands.add_parser("decode", help="print the asset tags found in images")
+    p.add_argument("images", nargs="+", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=os.environ.get("EXCHANGE_LOG_LEVEL", "WARNING"))
+    as_json = "--json" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = build_parser().parse_args(argv)
+        return _HANDLERS[args.command or "gui"](args)
+    except StationError as exc:
+        return _fail(exc.error_code, exc.user_message, exc.exit_code, as_json)
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
+    except KeyboardInterrupt:
+        return _fail("usage", "interrupted; nothing was saved", 2, as_json)
+    except Exception as exc:  # a bug: log it, and say plainly that nothing was saved
+        log.exception("unexpected error")
+        return _fail("internal", f"unexpected error ({exc.__class__.__name__}); the last action "
+                     "was not saved. The log has the details.", 1, as_json)
+
+
+# -- commands --------------------------------------------------------------------------------
+
+def _gui(args: argparse.Namespace) -> int:
+    from app.ui.application import run_gui  # Qt is imported only for the window
+
+    return run_gui(args.data_dir, args.operator)
+
+
+def _init(args: argparse.Namespace) -> int:
+    opened = open_station(args.data_dir, create=True)
+    try:
+        station_id, site, created = station.initialise(opened.context, args.station, args.site)
+        admin = None
+        if args.admin:
+            if not args.name:
+                raise UsageError("--admin needs --name (the admin's name)")
+            admin = auth.add_operator(opened.context, None, args.admin, args.name, "admin",
+                                      _pin("EXCHANGE_NEW_PIN", f"New PIN for {args.admin}: "))
+        result = {"station": station_id, "site": site, "created": created,
+                  "schema": opened.schema, "database": str(opened.db_path),
+                  "admin": admin.staff_id if admin else None}
+        return _done(args, result, f"station {station_id} at {site} "
+                     f"{'created' if created else 'is up to date'} ({opened.db_path})"
+                     + (f"; admin {admin.staff_id} added" if admin else ""))
+    finally:
+        opened.close()
+
+
+def _operator(args: argparse.Namespace) -> int:
+    return _acting(args, lambda st, actor: _done(args, _operator_json(auth.add_operator(
+        st.context, actor, args.staff_id, args.name, args.role,
+        _pin("EXCHANGE_NEW_PIN", f"New PIN for {args.staff_id}: "))), "operator added"))
+
+
+def _import(args: argparse.Namespace) -> int:
+    run = {"people": imports.import_people, "devices": imports.import_devices,
+           "stock": imports.import_stock}[args.kind]
+
+    def act(st: Station, actor: Operator) -> int:
+        result = run(st.context, actor, args.file)
+        return _done(args, result.as_json(), f"imported {result.rows} {args.kind} rows")
+    return _acting(args, act)
+
+
+def _receive(args: argparse.Namespace) -> int:
+    def act(st: Station, actor: Operator) -> int:
+        device = stock.receive(st.context, actor, args.tag, args.serial, args.type, args.model,
+                               args.os)
+        return _done(args, {"received": device.tag, "state": device.state.value,
+                            "site": device.site}, f"{device.tag} received into stock")
+    return _acting(args, act)
+
+
+def _exchange(args: argparse.Namespace) -> int:
+    if bool(args.override) != bool(args.authorised_by):
+        raise UsageError("--override REASON and --authorised-by LEAD go together")
+    override = exchanges.OverrideRequest(
+        args.override, args.authorised_by,
+        _pin("EXCHANGE_LEAD_PIN", f"PIN of {args.authorised_by}: ")) if args.override else None
+    command = exchanges.ExchangeCommand(args.person, tuple(args.returned), tuple(args.issued),
+                                        args.courier, args.at_confirmed, override)
+
+    def act(st: Station, actor: Operator) -> int:
+        receipt = exchanges.record_exchange(st.context, actor, command)
+        o = receipt.outcome
+        text = (f"exchange {receipt.exchange_id}: returned {', '.join(o.returned) or '-'}; "
+                f"issued {', '.join(o.issued) or '-'}"
+                + (f"; awaiting collection of {', '.join(o.awaiting_collection)}" if o.courier else "")
+                + "".join(f"; exception {e.rule} authorised by {e.authorised_by}"
+                          for e in o.exceptions)
+                + (f"; reclamation task for {', '.join(o.reclamation_tasks)}"
+                   if o.reclamation_tasks else ""))
+        return _done(args, receipt.as_json(), text)
+    return _acting(args, act)
+
+
+def _collect(args: argparse.Namespace) -> int:
+    return _acting(args, lambda st, actor: _done(
+        args, exchanges.collect(st.context, actor, args.tag), f"{args.tag.upper()} collected"))
+
+
+def _reclaim(args: argparse.Namespace) -> int:
+    return _acting(args, lambda st, actor: _done(
+        args, stock.reclaim(st.context, actor, args.tag), f"{args.tag.upper()} reclaimed"))
+
+
+def _status(args: argparse.Namespace) -> int:
+    opened = open_station(args.data_dir)
+    try:
+        result = station.status(opened.context).as_json()
+    finally:
+        opened.close()
+    devices = ", ".join(f"{k} {v}" for k, v in result["devices"].items() if v) or "no devices"
+    return _done(args, result, (
+        f"station {result['station']} at {result['site']}: {devices}; "
+        f"{result['unsynced_events']} events not synced; last sync {result['last_sync'] or 'never'}"
+        f"; {result['open_reclamation_tasks']} open reclamation tasks; courier "
+        f"{result['courier']['courier_laptops']} of {result['courier']['laptops_issued']} laptops"))
+
+
+def _decode(args: argparse.Namespace) -> int:
+    from app.scanning.decode_command import run_decode
+
+    return run_decode([str(p) for p in args.images], args.json, sys.stdout, sys.stderr)
+
+
+_HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "gui": _gui, "init": _init, "operator": _operator, "import": _import, "receive": _receive,
+    "exchange": _exchange, "collect": _collect, "reclaim": _reclaim, "status": _status,
+    "decode": _decode,
+}
+
+
+# -- plumbing --------------------------------------------------------------------------------
+
+def _acting(args: argparse.Namespace, act: Callable[[Station, Operator], int]) -> int:
+    """Open the station, sign the operator in, run `act`."""
+    if not args.operator:
+        raise AuthFailed("this command needs --operator STAFF_ID (PIN from EXCHANGE_PIN)")
+    opened = open_station(args.data_dir)
+    try:
+        actor = auth.sign_in(opened.context, args.operator, _pin("EXCHANGE_PIN", "PIN: "))
+        return act(opened, actor)
+    finally:
+        opened.close()
+
+
+def _pin(variable: str, prompt: str) -> str:
+    if os.environ.get(variable):
+        return os.environ[variable]
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    raise AuthFailed(f"no PIN given: set {variable} or run the command in a terminal")
+
+
+def _operator_json(operator: Operator) -> dict:
+    return {"staff_id": operator.staff_id, "name": operator.name, "role": operator.role.value}
+
+
+def _done(args: argparse.Namespace, result: dict, text: str) -> int:
+    print(json.dumps(result, indent=2) if args.json else text)
+    return 0
+
+
+def _fail(code: str, message: str, exit_code: int, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps({"error": {"code": code, "message": message}}))
+    else:
+        print(f"exchange-station: {message}", file=sys.stderr)
+    return exit_code

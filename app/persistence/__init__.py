@@ -1,0 +1,1 @@
+"""The station's local store: SQLAlchemy 2.x models over SQLite (WAL, synchronous=FULL)."""

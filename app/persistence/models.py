@@ -1,0 +1,136 @@
+"""Typed SQLAlchemy models of the station's local database.
+
+The state tables (devices, people, exchanges, tasks) and the append-only `events` outbox are
+written in the same transaction by the unit of work. Schema changes go through Alembic
+migrations in `db/local/`; these models must match the newest migration.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class StationRow(Base):
+    __tablename__ = "station"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    site: Mapped[str] = mapped_column(String(128))
+    epoch: Mapped[str] = mapped_column(String(36))
+    acked_seq: Mapped[int] = mapped_column(Integer, default=0)
+    last_sync_at: Mapped[str | None] = mapped_column(String(40))
+    granted_units: Mapped[int] = mapped_column(Integer, default=0)
+    released_units: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class OperatorRow(Base):
+    __tablename__ = "operators"
+    staff_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[str] = mapped_column(String(40))
+
+
+class PersonRow(Base):
+    __tablename__ = "people"
+    staff_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    site: Mapped[str] = mapped_column(String(128))
+    shielding: Mapped[bool] = mapped_column(Boolean, default=False)
+    assistive_tech: Mapped[bool] = mapped_column(Boolean, default=False)
+    disputed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DeviceRow(Base):
+    __tablename__ = "devices"
+    asset_tag: Mapped[str] = mapped_column(String(32), primary_key=True)
+    serial: Mapped[str] = mapped_column(String(64), index=True)
+    type: Mapped[str] = mapped_column(String(16))
+    model: Mapped[str] = mapped_column(String(200))
+    os: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    holder_staff_id: Mapped[str | None] = mapped_column(
+        ForeignKey("people.staff_id"), index=True)
+    sole_use: Mapped[bool] = mapped_column(Boolean, default=False)
+    site: Mapped[str | None] = mapped_column(String(128))
+    unit_cost_pence: Mapped[int | None] = mapped_column(Integer)
+    disputed: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ExchangeRow(Base):
+    __tablename__ = "exchanges"
+    exchange_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("people.staff_id"), index=True)
+    operator: Mapped[str] = mapped_column(ForeignKey("operators.staff_id"))
+    site: Mapped[str] = mapped_column(String(128))
+    courier: Mapped[bool] = mapped_column(Boolean, default=False)
+    at_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(24))  # completed | awaiting_collection
+    occurred_at: Mapped[str] = mapped_column(String(40), index=True)
+    local_date: Mapped[str] = mapped_column(String(10), index=True)
+    event_seq: Mapped[int] = mapped_column(Integer)
+
+
+class ExchangeItemRow(Base):
+    __tablename__ = "exchange_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    exchange_id: Mapped[str] = mapped_column(ForeignKey("exchanges.exchange_id"), index=True)
+    asset_tag: Mapped[str] = mapped_column(ForeignKey("devices.asset_tag"), index=True)
+    direction: Mapped[str] = mapped_column(String(8))  # returned | issued | lost
+    device_type: Mapped[str] = mapped_column(String(16))
+    collected: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ExceptionRow(Base):
+    __tablename__ = "exchange_exceptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    exchange_id: Mapped[str] = mapped_column(ForeignKey("exchanges.exchange_id"), index=True)
+    rule: Mapped[str] = mapped_column(String(4))
+    reason: Mapped[str] = mapped_column(Text)
+    authorised_by: Mapped[str] = mapped_column(ForeignKey("operators.staff_id"))
+
+
+class ReclamationTaskRow(Base):
+    __tablename__ = "reclamation_tasks"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asset_tag: Mapped[str] = mapped_column(ForeignKey("devices.asset_tag"), index=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("people.staff_id"))
+    exchange_id: Mapped[str] = mapped_column(ForeignKey("exchanges.exchange_id"))
+    status: Mapped[str] = mapped_column(String(8), index=True)  # open | closed
+    created_at: Mapped[str] = mapped_column(String(40))
+    closed_at: Mapped[str | None] = mapped_column(String(40))
+    closed_by: Mapped[str | None] = mapped_column(String(32))
+
+
+class EventRow(Base):
+    """The outbox: append-only, one row per action, gap-free `seq` per station."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("event_id"),)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(36))
+    station_id: Mapped[str] = mapped_column(String(64))
+    epoch: Mapped[str] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(40), index=True)
+    schema_v: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    operator: Mapped[str | None] = mapped_column(String(32))
+    occurred_at: Mapped[str] = mapped_column(String(40))
+

@@ -1,0 +1,97 @@
+"""The unit of work: one SQLite transaction per action, state rows and events together.
+
+    with uow_factory() as uow:
+        uow.devices.save(device, seq)
+        uow.record(DomainEvent(...), operator="E100")
+        uow.commit()
+
+Leaving the block without `commit()` rolls everything back. `record()` gives each event a
+UUID and the next gap-free sequence number of this station; the write lock taken by
+BEGIN IMMEDIATE makes that number safe against a second process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from app.faults import crash_point
+from app.domain.events import SCHEMA_VERSION, DomainEvent, RecordedEvent
+from app.persistence.engine import reader
+from app.domain.station import StationInfo
+from app.persistence.models import EventRow
+from app.persistence.repositories import (DeviceRepository, ExchangeRepository,
+                                          OperatorRepository, PeopleRepository,
+                                          StationRepository, TaskRepository)
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, *, write: bool = True):
+        self._engine = engine if write else reader(engine)
+        self.session: Session | None = None
+        self._next_seq: int | None = None
+        self._station: StationInfo | None = None
+
+    def __enter__(self) -> "SqlUnitOfWork":
+        self.session = Session(self._engine, expire_on_commit=False, autoflush=True)
+        self.station = StationRepository(self.session)
+        self.operators = OperatorRepository(self.session)
+        self.people = PeopleRepository(self.session)
+        self.devices = DeviceRepository(self.session)
+        self.exchanges = ExchangeRepository(self.session)
+        self.tasks = TaskRepository(self.session)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self.session is not None
+        self.session.rollback()
+        self.session.close()
+
+    def commit(self) -> None:
+        assert self.session is not None
+        self.session.flush()
+        crash_point("before_commit")
+        self.session.commit()
+        crash_point("after_commit")
+
+    def now(self) -> datetime:
+        return datetime.now().astimezone()
+
+    def next_seq(self) -> int:
+        """The sequence number the next recorded event will get."""
+        if self._next_seq is None:
+            assert self.session is not None
+            self._next_seq = (self.session.scalar(select(func.max(EventRow.seq))) or 0) + 1
+        return self._next_seq
+
+    def record(self, event: DomainEvent, operator: str | None) -> RecordedEvent:
+        """Append `event` to the outbox in this transaction."""
+        assert self.session is not None
+        station = self._station or self.station.get()
+        if station is None:
+            raise RuntimeError("the station is not initialised")
+        self._station = station
+        seq = self.next_seq()
+        payload = json.dumps(event.payload, sort_keys=True, separators=(",", ":"))
+        recorded = RecordedEvent(event_id=str(uuid.uuid4()), station_id=station.station_id,
+                                 seq=seq, type=event.type, payload=event.payload,
+                                 operator=operator, occurred_at=self.now().isoformat())
+        self.session.add(EventRow(
+            seq=seq, event_id=recorded.event_id, station_id=station.station_id,
+            epoch=station.epoch, type=event.type, schema_v=SCHEMA_VERSION, payload=payload,
+            sha256=hashlib.sha256(payload.encode()).hexdigest(), operator=operator,
+            occurred_at=recorded.occurred_at))
+        self._next_seq = seq + 1
+        return recorded
+
+    def unsynced_events(self) -> int:
+        assert self.session is not None
+        station = self.station.get()
+        acked = station.acked_seq if station else 0
+        return self.session.scalar(select(func.count()).select_from(EventRow)
+                                   .where(EventRow.seq > acked)) or 0

@@ -1,0 +1,1 @@
+"""Use cases, one function each, given a ServiceContext; no Qt, no SQL text."""
