@@ -95,5 +95,5 @@ class BuildPolicy:
         return match is not None and float(match.group(1)) >= self.min_windows
 
     def describe(self) -> str:
-        shown = int(self.min_windows) if self.min_windows.is_integer() else self.min_windows
+        shown = int(self.min_windows) if float(self.min_windows).is_integer() else self.min_windows
         return f"Windows {shown} or later"
