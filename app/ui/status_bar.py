@@ -1,0 +1,53 @@
+"""The status bar: who is signed in, where scans go, and the sync indicator (`syncIndicator`).
+
+Sync trouble shows here, never in a pop-up. Until sync exists the indicator shows the events not
+yet synced and "never" for the last sync, from `station.status`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from app.services import station
+from app.services.context import ServiceContext
+from app.ui.panel import named
+
+
+class StationStatusBar(QStatusBar):
+    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("stationStatusBar")
+        self.setAccessibleName("Status bar")
+        self.ctx = ctx
+        self.operator_label = named(QLabel("Signed out", self), "Operator",
+                                    "Who is signed in, and their role", "operatorLabel")
+        self.scan_target = named(QLabel("", self), "Scans go to", "The screen that receives "
+                                 "scans", "scanTargetLabel")
+        self.sync_indicator = named(QLabel("Sync: not checked", self), "Sync status",
+                                    "Events not yet synced to the central database, and the "
+                                    "last sync", "syncIndicator")
+        self.addWidget(self.operator_label, 1)
+        self.addPermanentWidget(self.scan_target)
+        self.addPermanentWidget(self.sync_indicator)
+
+    def show_operator(self, text: str) -> None:
+        self.operator_label.setText(text)
+        self.operator_label.setAccessibleDescription(text)
+
+    def show_scan_target(self, title: str) -> None:
+        self.scan_target.setText(f"Scans go to: {title}")
+
+    def refresh(self) -> None:
+        """Read the station status; a failure shows in the indicator, never as a dialog."""
+        try:
+            status = station.status(self.ctx)
+        except Exception as exc:  # noqa: BLE001 - status must never stop the counter
+            text = f"Sync: status unavailable ({getattr(exc, 'user_message', type(exc).__name__)})"
+        else:
+            last = status.last_sync or "never"
+            pending = status.unsynced_events
+            word = "event" if pending == 1 else "events"
+            state = "all synced" if pending == 0 else f"{pending} {word} not yet synced"
+            text = f"Sync: {state} · last sync {last} · station {status.station} ({status.site})"
+        self.sync_indicator.setText(text)
+        self.sync_indicator.setAccessibleDescription(text)
