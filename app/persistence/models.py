@@ -134,3 +134,124 @@ class EventRow(Base):
     operator: Mapped[str | None] = mapped_column(String(32))
     occurred_at: Mapped[str] = mapped_column(String(40))
 
+
+
+# -- sanitisation (R6): known disks, certificates, the review queue, releases -----------------
+
+class DeviceDiskRow(Base):
+    """What the station knows of a device's storage: internal disk serials and system UUID."""
+
+    __tablename__ = "device_disks"
+    __table_args__ = (UniqueConstraint("asset_tag", "kind", "match_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asset_tag: Mapped[str] = mapped_column(ForeignKey("devices.asset_tag"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # disk | system_uuid
+    value: Mapped[str] = mapped_column(String(128))
+    match_key: Mapped[str] = mapped_column(String(128), index=True)
+    recorded_at: Mapped[str] = mapped_column(String(40))
+    recorded_by: Mapped[str] = mapped_column(String(32))
+
+
+class SanitisationCertificateRow(Base):
+    """An approved certificate: one per device per sanitisation; immutable once recorded."""
+
+    __tablename__ = "sanitisation_certificates"
+    __table_args__ = (UniqueConstraint("sha256"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    asset_tag: Mapped[str] = mapped_column(ForeignKey("devices.asset_tag"), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    report_id: Mapped[str] = mapped_column(String(200), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    tool: Mapped[str] = mapped_column(String(100))
+    tool_version: Mapped[str] = mapped_column(String(40))
+    method: Mapped[str] = mapped_column(String(200))
+    method_category: Mapped[str] = mapped_column(String(12))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    outcome_raw: Mapped[str] = mapped_column(String(100))
+    failure_message: Mapped[str] = mapped_column(Text)
+    physical_destruction: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[str | None] = mapped_column(String(40))
+    finished_at: Mapped[str | None] = mapped_column(String(40))
+    system_serial: Mapped[str] = mapped_column(String(128))
+    system_uuid: Mapped[str] = mapped_column(String(128))
+    system_model: Mapped[str] = mapped_column(String(200))
+    operator_name: Mapped[str] = mapped_column(String(200))
+    attested_tag: Mapped[str] = mapped_column(String(32))
+    signed: Mapped[bool] = mapped_column(Boolean, default=False)
+    signature: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    validated_by: Mapped[str | None] = mapped_column(String(32))
+    returned_at: Mapped[str | None] = mapped_column(String(40))
+    recorded_at: Mapped[str] = mapped_column(String(40))
+    local_date: Mapped[str] = mapped_column(String(10), index=True)
+    site: Mapped[str] = mapped_column(String(128), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(40))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    stored_path: Mapped[str] = mapped_column(String(200))
+    reader: Mapped[str] = mapped_column(String(40))
+    reader_version: Mapped[str] = mapped_column(String(20))
+    checks: Mapped[str] = mapped_column(Text)  # JSON: the field-by-field comparison
+    event_seq: Mapped[int] = mapped_column(Integer)
+
+
+class SanitisedMediaRow(Base):
+    """One disk in a recorded certificate; boot media are kept but never matched."""
+
+    __tablename__ = "sanitised_media"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    certificate_id: Mapped[str] = mapped_column(ForeignKey("sanitisation_certificates.id"),
+                                                index=True)
+    serial: Mapped[str] = mapped_column(String(128))
+    match_key: Mapped[str] = mapped_column(String(128), index=True)
+    model: Mapped[str] = mapped_column(String(200))
+    vendor: Mapped[str] = mapped_column(String(100))
+    interface: Mapped[str] = mapped_column(String(40))
+    capacity_bytes: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(12))
+    outcome_raw: Mapped[str] = mapped_column(String(100))
+    is_boot_media: Mapped[bool] = mapped_column(Boolean, default=False)
+    other_serials: Mapped[str] = mapped_column(String(400))
+    note: Mapped[str] = mapped_column(Text)
+
+
+class SanitisationReviewRow(Base):
+    """A report that was read but refused: the review queue; the device stays blocked."""
+
+    __tablename__ = "sanitisation_reviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asset_tag: Mapped[str] = mapped_column(ForeignKey("devices.asset_tag"), index=True)
+    source: Mapped[str] = mapped_column(String(16))
+    report_id: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(String(200))
+    reasons: Mapped[str] = mapped_column(Text)
+    checks: Mapped[str] = mapped_column(Text)
+    operator: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[str] = mapped_column(String(40))
+    local_date: Mapped[str] = mapped_column(String(10), index=True)
+    site: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(10), index=True)  # open | resolved
+    resolved_at: Mapped[str | None] = mapped_column(String(40))
+    resolved_by: Mapped[str | None] = mapped_column(String(32))
+    event_seq: Mapped[int] = mapped_column(Integer)
+
+
+class ReleaseRow(Base):
+    """Where a device went (reuse or WEEE), with which certificate, in which collection."""
+
+    __tablename__ = "releases"
+    __table_args__ = (UniqueConstraint("asset_tag"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    asset_tag: Mapped[str] = mapped_column(ForeignKey("devices.asset_tag"))
+    certificate_id: Mapped[str] = mapped_column(ForeignKey("sanitisation_certificates.id"))
+    route: Mapped[str] = mapped_column(String(8), index=True)
+    recipient: Mapped[str] = mapped_column(String(200))
+    collection_ref: Mapped[str] = mapped_column(String(80), index=True)
+    transfer_note: Mapped[str | None] = mapped_column(String(80))
+    released_at: Mapped[str] = mapped_column(String(40))
+    local_date: Mapped[str] = mapped_column(String(10), index=True)
+    site: Mapped[str] = mapped_column(String(128))
+    operator: Mapped[str] = mapped_column(String(32))
+    event_seq: Mapped[int] = mapped_column(Integer)
