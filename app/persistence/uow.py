@@ -24,6 +24,7 @@ from app.faults import crash_point
 from app.domain.events import SCHEMA_VERSION, DomainEvent, RecordedEvent
 from app.persistence.engine import reader
 from app.domain.station import StationInfo
+from app.persistence.certificate_repository import CertificateRepository
 from app.persistence.models import EventRow
 from app.persistence.repositories import (DeviceRepository, ExchangeRepository,
                                           OperatorRepository, PeopleRepository,
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self.devices = DeviceRepository(self.session)
         self.exchanges = ExchangeRepository(self.session)
         self.tasks = TaskRepository(self.session)
+        self.certificates = CertificateRepository(self.session)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
