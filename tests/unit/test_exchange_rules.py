@@ -207,7 +207,8 @@ def test_release_needs_a_matching_passed_certificate():
 
 def test_weee_accepts_recorded_physical_destruction():
     device = replace(held("OLD-0001"), state=DeviceState.RETURNED, holder=None)
-    destroyed = Certificate("D1", "", (), passed=True, physical_destruction=True)
+    destroyed = Certificate("D1", "", (), passed=True, physical_destruction=True,
+                            attested_tag="OLD-0001")  # a destruction entry names its device
     assert release_violations(device, destroyed, Route.WEEE) == []
     assert [v.code for v in release_violations(device, destroyed, Route.REUSE)] == ["R6"]
 
