@@ -10,6 +10,9 @@ fits in the budget (the first always runs):
 5. the whole frame again: sharpened, then equalised with inverted (light-on-dark) symbols allowed,
    then, for a small picture, enlarged.
 
+Every read must hold up (`cross_checks`): one that contradicts an earlier read in the same place
+is dropped, and a Code 39 or EAN-13 read found only in an enhanced picture needs a second look.
+
 "Wanted" is any read, or, with a tag pattern, a text that matches it: a frame that shows only the
 serial barcode keeps looking for the tag label. The expected costs are learned as the pipeline
 runs, so the budget holds on a slow laptop as well as a fast one.
@@ -26,6 +29,8 @@ import cv2
 import numpy as np
 
 from app.domain.tags import AssetTag
+from app.scanning.cross_checks import (WEAK_SYMBOLOGIES, confirmed, contradicts,
+                                        without_contradictions)
 from app.scanning.decoders import Found, PyzbarDecoder, ZxingDecoder
 from app.scanning.images import load_image, to_gray
 from app.scanning.reads import TAG_SYMBOLOGIES, BarcodeRead, FrameReading, Symbology
@@ -88,11 +93,9 @@ class DecodePipeline:
         return run.reading()
 
     def _whole_frame(self, run: "_Run", gray: np.ndarray) -> None:
-        self._step(run, "zxing", gray.size, "frame", self._zxing.name,
-                   lambda: self._zxing.read(gray), force=True)
+        self._step(run, "zxing", gray, "frame", self._zxing.read, force=True)
         if not run.reads and self._pyzbar is not None and self._pyzbar.available:
-            self._step(run, "pyzbar", gray.size, "frame", self._pyzbar.name,
-                       lambda: self._pyzbar.read(gray))
+            self._step(run, "pyzbar", gray, "frame", self._pyzbar.read, decoder=self._pyzbar.name)
 
     def _level_regions(self, run: "_Run", gray: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         if not run.allows(self._estimate("locate", gray.size)):
@@ -107,8 +110,7 @@ class DecodePipeline:
                 continue
             cut, matrix = region.level(gray)
             levelled.append((cut, matrix))
-            self._step(run, "zxing-level", cut.size, "level", self._zxing.name,
-                       lambda: self._zxing.read(cut, try_rotate=False), matrix)
+            self._step(run, "zxing-level", cut, "level", _upright(self._zxing), matrix)
         return levelled
 
     def _retry_regions(self, run: "_Run", levelled: list[tuple[np.ndarray, np.ndarray]]) -> None:
@@ -116,9 +118,8 @@ class DecodePipeline:
             for cut, matrix in levelled:
                 if run.done or not run.allows(self._estimate("zxing-level", cut.size) * 1.5):
                     return
-                better = enhance(cut)
-                self._step(run, "zxing-level", cut.size, f"level+{name}", self._zxing.name,
-                           lambda: self._zxing.read(better, try_rotate=False), matrix)
+                self._step(run, "zxing-level", enhance(cut), f"level+{name}",
+                           _upright(self._zxing), matrix)
 
     def _retry_frame(self, run: "_Run", gray: np.ndarray) -> None:
         retries = [("sharpen", _sharpen, False), ("equalise", _equalise, True)]
@@ -127,22 +128,50 @@ class DecodePipeline:
         for name, enhance, invert in retries:
             if run.done or not run.allows(self._estimate("zxing", gray.size) * 1.5):
                 return
-            better = enhance(gray)
             matrix = _ENLARGE_MATRIX if enhance is _enlarge else None
-            self._step(run, "zxing", better.size, f"frame+{name}", self._zxing.name,
-                       lambda: self._zxing.read(better, try_invert=invert), matrix)
+            self._step(run, "zxing", enhance(gray), f"frame+{name}",
+                       lambda image, invert=invert: self._zxing.read(image, try_invert=invert),
+                       matrix)
 
-    def _step(self, run: "_Run", cost: str, pixels: int, stage: str, decoder: str,
-              read: Callable[[], list[Found]], matrix: np.ndarray | None = None,
-              force: bool = False) -> None:
-        if not force and not run.allows(self._estimate(cost, pixels)):
+    def _step(self, run: "_Run", cost: str, image: np.ndarray, stage: str,
+              read: Callable[[np.ndarray], list[Found]], matrix: np.ndarray | None = None,
+              force: bool = False, decoder: str = ZxingDecoder.name) -> None:
+        """Run one decoder pass on `image` (frame -> image by `matrix`) and keep what holds up."""
+        if not force and not run.allows(self._estimate(cost, image.size)):
             return
         started = time.perf_counter()
-        found = read()
-        self._learn(cost, pixels, started)
+        found = without_contradictions(read(image))
+        self._learn(cost, image.size, started)
         run.stages.append(stage)
+        enhanced = "+" in stage
         for item in found:
+            if enhanced and item.symbology in WEAK_SYMBOLOGIES and not confirmed(
+                    item, self._second_looks(run, image)):
+                continue
             run.add(item, matrix, decoder, stage)
+
+    def _second_looks(self, run: "_Run", image: np.ndarray):
+        """Independent looks at an enhanced picture, each only if there is time for it."""
+        def by_pyzbar():
+            if self._pyzbar is None or not self._pyzbar.available:
+                return None
+            return self._timed(run, "pyzbar", image, self._pyzbar.read)
+
+        def by_other_sharpening():
+            return self._timed(run, "zxing", image, lambda i: self._zxing.read(_sharpen_more(i)))
+
+        def by_equalising():
+            return self._timed(run, "zxing", image, lambda i: self._zxing.read(_equalise(i)))
+
+        return (by_pyzbar, by_other_sharpening, by_equalising)
+
+    def _timed(self, run: "_Run", cost: str, image: np.ndarray, read) -> list[Found] | None:
+        if not run.allows(self._estimate(cost, image.size)):
+            return None
+        started = time.perf_counter()
+        found = read(image)
+        self._learn(cost, image.size, started)
+        return found
 
     def _estimate(self, cost: str, pixels: int) -> float:
         return self._costs[cost] * pixels / 1e6
@@ -173,9 +202,13 @@ class _Run:
         return False
 
     def add(self, item: Found, matrix: np.ndarray | None, decoder: str, stage: str) -> None:
+        """Keep a read unless it repeats or contradicts one already kept."""
         if any(r.symbology == item.symbology and r.text == item.text for r in self.reads):
             return
         corners = item.corners if matrix is None else _to_frame(item.corners, matrix)
+        earlier = [Found(r.symbology, r.text, np.array(r.position, float)) for r in self.reads]
+        if contradicts(Found(item.symbology, item.text, corners), earlier):
+            return
         position = tuple((int(round(x)), int(round(y))) for x, y in corners)
         self.reads.append(BarcodeRead(item.symbology, item.text, position, decoder, stage,
                                       self.elapsed_ms()))
@@ -190,6 +223,11 @@ class _Run:
 def _to_frame(corners: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     back = cv2.invertAffineTransform(matrix)
     return corners @ back[:, :2].T + back[:, 2]
+
+
+def _upright(zxing: ZxingDecoder) -> Callable[[np.ndarray], list[Found]]:
+    """zxing-cpp on a levelled region: its bars already stand upright."""
+    return lambda image: zxing.read(image, try_rotate=False)
 
 
 def _already_read(region: Region, reads: list[BarcodeRead]) -> bool:
@@ -208,6 +246,11 @@ def _sharpen(gray: np.ndarray) -> np.ndarray:
 
 def _equalise(gray: np.ndarray) -> np.ndarray:
     return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(gray)
+
+
+def _sharpen_more(gray: np.ndarray) -> np.ndarray:
+    soft = cv2.GaussianBlur(gray, (0, 0), 2.5)
+    return cv2.addWeighted(gray, 2.5, soft, -1.5, 0)
 
 
 def _stretch(gray: np.ndarray) -> np.ndarray:
