@@ -46,7 +46,9 @@ class ExchangePanel(Panel):
 
     def accept_scan(self, text: str, origin: QWidget | None = None) -> None:
         """A scan from the wedge, the camera or the scan field: a badge, or a device."""
-        if origin is self.person_box.field or self.person_box.person is None:
+        if self.person_box.person is None:
+            self._identify(text)
+        elif origin is self.person_box.field and self.person_box.finds_someone(text):
             self._identify(text)
         else:
             self._place(text)
@@ -202,7 +204,8 @@ class ExchangePanel(Panel):
     def _on_complete_clicked(self) -> None:
         self._recheck(None, quiet=True)
         if not self.complete_button.isEnabled():
-            self.report(self.last_outcome)
+            why = self._describe(Outcome(Tone.INFO, "Not completed; nothing was saved."))
+            self.report(Outcome(Tone.REFUSED, why.text))
             return
         operator, command = self.session.operator, self.draft.command()
         try:

@@ -78,6 +78,14 @@ class PersonBox(QWidget):
         self.show_person(found)
         return True
 
+    def finds_someone(self, text: str) -> bool:
+        """True when `text` is a staff number or part of a name (not, say, a device tag)."""
+        try:
+            counter.identify(self.session.ctx, text)
+        except Exception:  # noqa: BLE001 - not a person: the caller treats it as a device
+            return False
+        return True
+
     def show_person(self, found: counter.Identified, quiet: bool = False) -> None:
         """Show the person found; `identified` is emitted unless `quiet` (a refresh)."""
         self.current = found
