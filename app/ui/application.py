@@ -31,6 +31,8 @@ def run_gui(data_dir: Path | None, operator_staff_id: str | None) -> int:
         print("exchange-station: no display: the counter window needs a desktop session "
               "(set DISPLAY, or use the command line; see --help)", file=sys.stderr)
         return 2
+    # OpenCV's Media Foundation backend can take 5-20 s to open a webcam with this on (Windows).
+    os.environ.setdefault("OPENCV_VIDEOIO_MSMF_ENABLE_HW_TRANSFORMS", "0")
     from PySide6.QtWidgets import QApplication  # Qt only once a display is known to exist
 
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QGridLayout, QHBoxLayout, QLineEdit, Q
 
 from app.services import counter, exchanges
 from app.services.exchanges import ExchangeReceipt
+from app.ui.exchange_words import completion_words, describe_check
 from app.ui.feedback import Outcome, Tone, outcome_for_error
 from app.ui.override_dialog import OverrideDialog
 from app.ui.panel import Panel, buddy_label, named
@@ -266,19 +267,7 @@ class ExchangePanel(Panel):
             self.report(self._describe(lead))
 
     def _describe(self, lead: Outcome) -> Outcome:
-        check, overridden = self.check, self.draft.override is not None
-        sound = Tone.SCANNED if lead.tone is Tone.SCANNED else None
-        if check.empty:
-            return lead
-        if check.problem:
-            return Outcome(Tone.REFUSED, f"{lead.text} {check.problem}")
-        if check.violations and not (overridden and check.needs_override):
-            why = " ".join(f"{v.code} — {v.message}." for v in check.violations)
-            more = " A site lead may override (Alt+O)." if check.needs_override else ""
-            return Outcome(Tone.WAITING, f"{lead.text} Complete is not possible yet: {why}{more}",
-                           sound=sound)
-        then = "" if self.draft.issued else ", or scan the new device to issue"
-        return Outcome(lead.tone, f"{lead.text} Ready: press Complete (Ctrl+Enter){then}.")
+        return describe_check(lead, self.check, self.draft)
 
     def _update_buttons(self) -> None:
         overridden = self.draft.override is not None
@@ -317,24 +306,3 @@ class ExchangePanel(Panel):
         self.exchange_completed.emit(receipt)
         self.focus_entry()
 
-
-def completion_words(receipt: ExchangeReceipt) -> str:
-    """What the banner says about a recorded exchange, including R4 and courier follow-ups."""
-    o = receipt.outcome
-    words = [f"exchange for {receipt.person_name} saved."]
-    if o.returned:
-        words.append(("Awaiting by courier: " if o.courier else "Returned: ")
-                     + ", ".join(o.awaiting_collection if o.courier else o.returned) + ".")
-    if o.issued:
-        words.append(("Sent by courier: " if o.courier else "Issued: ") + ", ".join(o.issued) + ".")
-    if o.courier:
-        words.append("Scan the old device in under Collections (Ctrl+4) when it arrives.")
-    for e in o.exceptions:
-        words.append(f"Exception {e.rule} recorded, authorised by {e.authorised_by}: {e.reason}.")
-    if o.lost:
-        words.append("Written off as lost: " + ", ".join(o.lost) + ".")
-    for tag in o.reclamation_tasks:
-        words.append(f"R4 — reclamation task raised for sole-use desktop {tag}: collect it and "
-                     "scan it in under Reclamation (Ctrl+3).")
-    words.append("Scan the next badge.")
-    return " ".join(words)

@@ -31,7 +31,7 @@ class GoodsInPanel(Panel):
         self.type_combo = named(QComboBox(self), "Device type", "Laptop, tablet or desktop",
                                 "goodsTypeCombo")
         self.type_combo.addItems([t.value for t in DeviceType])
-        self.type_combo.view().setAccessibleName("Device types")
+        named(self.type_combo.view(), "Device types", "Choose laptop, tablet or desktop")
         self.model_field = named(QLineEdit(self), "Model", "For example Dell Latitude 5440",
                                  "goodsModelField")
         self.os_field = named(QLineEdit(self), "Operating system", "For example Windows 11",

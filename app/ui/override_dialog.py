@@ -50,7 +50,7 @@ class OverrideDialog(QDialog):
         self.reason_kind = named(QComboBox(self), "Reason", "Why the rule is set aside",
                                  "reasonKind")
         self.reason_kind.addItems(REASONS)
-        self.reason_kind.view().setAccessibleName("Reasons")
+        named(self.reason_kind.view(), "Reasons", "Choose why the rule is set aside")
         self.reference = named(QLineEdit(self), "Reference or details", "For example the lost "
                                "or stolen report reference", "reasonReference")
         self.error = named(QLabel("", self), "Override problem", "Why the override was not "

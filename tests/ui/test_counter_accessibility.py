@@ -29,7 +29,10 @@ def _unnamed(top: QWidget) -> list[str]:
             continue  # hidden scroll arrows of the tab bar
         face = QAccessible.queryAccessibleInterface(widget)
         if face is None or not face.text(QAccessible.Text.Name).strip():
-            missing.append(f"{type(widget).__name__} {widget.objectName()!r}")
+            missing.append(f"name of {type(widget).__name__} {widget.objectName()!r}")
+        elif not face.text(QAccessible.Text.Description).strip():
+            missing.append(f"description of {type(widget).__name__} "
+                           f"{face.text(QAccessible.Text.Name)!r}")
     return missing
 
 
@@ -38,7 +41,7 @@ def test_key_widgets_carry_their_automation_names(window):
         assert find(window, name) is not None
 
 
-def test_every_interactive_widget_has_an_accessible_name(qtbot, window, station):
+def test_every_interactive_widget_has_an_accessible_name_and_description(qtbot, window, station):
     assert _unnamed(window) == []
     for dialog in (SignInDialog(None, station.context),
                    OverrideDialog(None, station.context, [RuleViolation("R1", "no handover")]),

@@ -1,0 +1,95 @@
+"""Printing and PDF output through Qt: label sheets and HTML reports.
+
+The layouts come from `app.reports` (no Qt there); this module only paints them. The painter
+works in printer dots (the writer's resolution is the label stock's dpi), so each bar lands on
+whole dots exactly as laid out.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from app.domain.rules import BadInput
+from app.reports.labels import LabelLayout, LabelStock, check_tags, layout
+
+
+_APPLICATION = []  # keeps the command line's QGuiApplication alive until the process ends
+
+
+def ensure_gui_application():  # noqa: ANN201 - QGuiApplication
+    """A Qt application for painting; offscreen when there is no display (command line)."""
+    from PySide6.QtGui import QGuiApplication
+
+    if QGuiApplication.instance() is None:
+        if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
+                                                      or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        _APPLICATION.append(QGuiApplication(sys.argv[:1]))
+    return QGuiApplication.instance()
+
+
+def write_labels_pdf(tags: list[str], stock: LabelStock, path: Path) -> int:
+    """Write the labels to a PDF (one label per page on a roll, sheets of labels on A4);
+    returns the number of pages."""
+    ensure_gui_application()
+    from PySide6.QtCore import QMarginsF, QSizeF
+    from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter
+
+    layouts = [layout(tag, stock) for tag in check_tags(tags)]
+    page_mm = stock.page_mm or (stock.width_mm, stock.height_mm)
+    writer = QPdfWriter(str(path))
+    writer.setResolution(stock.dpi)
+    writer.setPageSize(QPageSize(QSizeF(*page_mm), QPageSize.Unit.Millimeter, stock.name))
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
+    writer.setTitle(f"Asset labels ({stock.description})")
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise BadInput(f"cannot write {path}: check the folder exists and is writable")
+    pages = 1
+    try:
+        for index, lay in enumerate(layouts):
+            slot = index % stock.per_page
+            if index and slot == 0:
+                writer.newPage()
+                pages += 1
+            ox, oy = (stock.dots(v) for v in stock.label_origin_mm(slot))
+            _paint_label(painter, lay, ox, oy)
+    finally:
+        painter.end()
+        del painter, writer  # release Qt's paint device now, not during interpreter shutdown
+    return pages
+
+
+def _paint_label(painter, lay: LabelLayout, ox: int, oy: int) -> None:  # noqa: ANN001
+    from PySide6.QtCore import QRect, Qt
+    from PySide6.QtGui import QColor, QFont
+
+    black = QColor("black")
+    for x, width in lay.bars:
+        painter.fillRect(QRect(ox + x, oy + lay.bar_top, width, lay.bar_height), black)
+    font = QFont("DejaVu Sans Mono")
+    font.setPixelSize(int(lay.text_height * 0.85))
+    painter.setFont(font)
+    painter.setPen(black)
+    painter.drawText(QRect(ox, oy + lay.text_top, lay.width, lay.text_height),
+                     int(Qt.AlignmentFlag.AlignCenter), lay.tag)
+
+
+def write_html_pdf(html: str, path: Path, title: str) -> None:
+    """An HTML report (QTextDocument's subset) as an A4 PDF with 15 mm margins."""
+    ensure_gui_application()
+    from PySide6.QtCore import QMarginsF
+    from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+
+    writer = QPdfWriter(str(path))
+    writer.setTitle(title)
+    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4),
+                                     QPageLayout.Orientation.Portrait,
+                                     QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter))
+    document = QTextDocument()
+    document.setHtml(html)
+    document.print_(writer)
+    if not Path(path).exists():
+        raise BadInput(f"cannot write {path}: check the folder exists and is writable")
