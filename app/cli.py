@@ -44,9 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     commands.add_parser("gui", help="open the counter window")
-    p = commands.add_parser("init", help="create or upgrade the local database")
-    p.add_argument("--station", required=True, help="this station's id, e.g. HQ-01")
-    p.add_argument("--site", required=True, help="the collection point's site name")
+    p = commands.add_parser("init", help="create or upgrade the local database "
+                            "(or, with --central, the central one)")
+    p.add_argument("--station", help="this station's id, e.g. HQ-01")
+    p.add_argument("--site", help="the collection point's site name")
+    p.add_argument("--central", metavar="URL", help="create or upgrade the central PostgreSQL "
+                   "schema (alone: central only)")
     p.add_argument("--admin", metavar="STAFF_ID", help="add the first admin operator")
     p.add_argument("--name", help="the first admin's name (with --admin)")
 
@@ -60,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("import", help="import a CSV file, all rows or none (admin only)")
     p.add_argument("kind", choices=["people", "devices", "stock"])
     p.add_argument("file", type=Path)
+    p.add_argument("--central", metavar="URL", help="load the central database instead")
+    p.add_argument("--site", help="with --central: the site of the devices (default: "
+                   "this station's)")
 
     p = commands.add_parser("receive", help="goods-in: one new device into this site's stock")
     p.add_argument("tag")
@@ -82,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
                        ("reclaim", "a sole-use desktop scanned in; closes its reclamation task")):
         commands.add_parser(name, help=text).add_argument("tag")
     commands.add_parser("status", help="station, counts by state, unsynced events, last sync")
+    p = commands.add_parser("sync", help="push and pull with the central PostgreSQL database")
+    p.add_argument("--central", metavar="URL", required=True,
+                   help="postgresql://ROLE@HOST/DB[?sslmode=verify-full]; the password comes "
+                   "from PGPASSWORD or a .pgpass file, never from here")
     _add_sanitisation_commands(commands)
     p = commands.add_parser("decode", help="print the asset tags found in images")
     p.add_argument("images", nargs="+", type=Path)
@@ -116,6 +126,15 @@ def _gui(args: argparse.Namespace) -> int:
 
 
 def _init(args: argparse.Namespace) -> int:
+    if args.central:
+        from app.sync.central import masked, upgrade_central
+
+        revision = upgrade_central(args.central)
+        if not (args.station or args.site):
+            return _done(args, {"central": masked(args.central), "schema": revision},
+                         f"central database {masked(args.central)} is at schema {revision}")
+    if not (args.station and args.site):
+        raise UsageError("init needs --station ID and --site NAME (or --central URL alone)")
     opened = open_station(args.data_dir, create=True)
     try:
         station_id, site, created = station.initialise(opened.context, args.station, args.site)
@@ -146,9 +165,32 @@ def _import(args: argparse.Namespace) -> int:
            "stock": imports.import_stock}[args.kind]
 
     def act(st: Station, actor: Operator) -> int:
-        result = run(st.context, actor, args.file)
-        return _done(args, result.as_json(), f"imported {result.rows} {args.kind} rows")
+        if args.central:
+            from app.sync.central_import import import_to_central
+
+            result = import_to_central(st.context, actor, args.kind, args.file, args.central,
+                                       args.site)
+        else:
+            result = run(st.context, actor, args.file)
+        return _done(args, result.as_json(), f"imported {result.rows} {args.kind} rows"
+                     + (" into central" if args.central else ""))
     return _acting(args, act)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from app.domain.rules import CentralUnreachable
+    from app.sync.runner import SyncRunner
+
+    opened = open_station(args.data_dir)
+    try:
+        report = SyncRunner(opened.engine).run_once(args.central)
+    finally:
+        opened.close()
+    if not report.ok:
+        raise CentralUnreachable(report.error)
+    return _done(args, report.as_json(), (
+        f"synced: {report.pushed} events sent, {report.pulled} changes received, "
+        f"{report.conflicts} conflicts; {report.unsynced} events not synced"))
 
 
 def _receive(args: argparse.Namespace) -> int:
@@ -309,6 +351,7 @@ def _certificates(args: argparse.Namespace) -> int:
 _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gui": _gui, "init": _init, "operator": _operator, "import": _import, "receive": _receive,
     "exchange": _exchange, "collect": _collect, "reclaim": _reclaim, "status": _status,
+    "sync": _sync,
     "decode": _decode,
 }
 _HANDLERS.update({"disks": _disks, "certify": _certify, "release": _release, "certificates": _certificates})

@@ -34,6 +34,7 @@ class StationRow(Base):
     granted_units: Mapped[int] = mapped_column(Integer, default=0)
     released_units: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[str] = mapped_column(String(40))
+    ref_cursor: Mapped[str | None] = mapped_column(String(120))  # sync: pull cursor
 
 
 class OperatorRow(Base):

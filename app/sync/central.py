@@ -1,0 +1,86 @@
+"""The central PostgreSQL database: connecting to it, and creating or upgrading its schema.
+
+A central URL is `postgresql://ROLE@HOST[:PORT]/DB[?sslmode=verify-full&...]`
+(`postgresql+psycopg://` is accepted too). No password is ever stored by this program: libpq
+(and so psycopg) takes it from `PGPASSWORD` or from a `.pgpass` file with owner-only
+permissions (`PGPASSFILE` names another one). Query parameters such as `sslmode`,
+`sslrootcert` and `connect_timeout` are passed to libpq unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from app.domain.rules import CentralUnreachable, UsageError
+
+CENTRAL_MIGRATIONS = Path(__file__).resolve().parents[2] / "db" / "central"
+_SCHEME = re.compile(r"^postgres(?:ql)?(?:\+[a-z0-9_]+)?://")
+
+#: Server-side limits of every sync session (SYNC.md 2.3).
+SESSION_OPTIONS = ("-c lock_timeout=5000 -c statement_timeout=30000 "
+                   "-c idle_in_transaction_session_timeout=60000")
+
+
+class SyncFailed(CentralUnreachable):
+    """Central answered, but the sync could not go on (exit 5); nothing is lost locally."""
+
+
+def libpq_url(url: str) -> str:
+    if not _SCHEME.match(url or ""):
+        raise UsageError(f"'{masked(url)}' is not a PostgreSQL URL: use "
+                         "postgresql://ROLE@HOST:PORT/DATABASE?sslmode=verify-full")
+    return _SCHEME.sub("postgresql://", url)
+
+
+def sqlalchemy_url(url: str) -> str:
+    return _SCHEME.sub("postgresql+psycopg://", libpq_url(url))
+
+
+def masked(url: str | None) -> str:
+    """The URL fit for a message or a log: any password replaced by ***."""
+    parts = urlsplit(url or "")
+    if parts.password is None:
+        return url or ""
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+
+
+def connect(url: str, *, application_name: str = "exchange-station", timeout_s: int = 5):
+    """A psycopg connection with sync's timeouts and TCP keepalives; exit 5 when unreachable."""
+    import psycopg
+
+    try:
+        return psycopg.connect(
+            libpq_url(url), connect_timeout=timeout_s, application_name=application_name,
+            keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
+            tcp_user_timeout=30000, options=SESSION_OPTIONS)
+    except psycopg.Error as exc:
+        raise CentralUnreachable(unreachable_message(url, exc)) from None
+
+
+def unreachable_message(url: str, exc: BaseException) -> str:
+    detail = " ".join(str(exc).split()) or exc.__class__.__name__
+    return (f"central database {masked(url)} cannot be reached ({detail}); nothing was lost: "
+            "the events stay on this station and go at the next sync")
+
+
+def upgrade_central(url: str) -> str:
+    """Create or upgrade the central schema in one transaction; return its revision."""
+    import sqlalchemy
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(CENTRAL_MIGRATIONS))
+    engine = sqlalchemy.create_engine(sqlalchemy_url(url), connect_args={"connect_timeout": 5})
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+    except sqlalchemy.exc.OperationalError as exc:
+        raise CentralUnreachable(unreachable_message(url, exc.orig or exc)) from None
+    finally:
+        engine.dispose()
+    return ScriptDirectory.from_config(config).get_current_head()

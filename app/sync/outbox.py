@@ -1,0 +1,70 @@
+"""The station's side of sync: its outbox of events, its acknowledgement, its pull cursor.
+
+Reads never take SQLite's write lock; `ack` is one short write transaction. The outbox rows
+are never deleted (SYNC.md 2.1): they are the copy central is rebuilt from after a restore.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from app.domain.station import StationInfo
+from app.persistence.engine import reader
+from app.persistence.models import EventRow, StationRow
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    seq: int
+    event_id: str
+    type: str
+    schema_v: int
+    payload: str
+    sha256: str
+    operator: str | None
+    occurred_at: str
+
+    def as_wire(self) -> dict:
+        return {"seq": self.seq, "event_id": self.event_id, "type": self.type,
+                "schema_v": self.schema_v, "payload": json.loads(self.payload),
+                "sha256": self.sha256, "operator": self.operator,
+                "occurred_at": self.occurred_at}
+
+
+class StationOutbox:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._reader = reader(engine)
+
+    def station(self) -> StationInfo:
+        with Session(self._reader) as s:
+            row = s.scalars(select(StationRow).limit(1)).first()
+            if row is None:
+                from app.domain.rules import BadInput
+
+                raise BadInput("this station is not set up yet: run `exchange-station init "
+                               "--station ID --site NAME` first")
+            return StationInfo(row.station_id, row.site, row.epoch, row.acked_seq,
+                               row.last_sync_at, row.granted_units, row.released_units)
+
+    def max_seq(self, epoch: str) -> int:
+        with Session(self._reader) as s:
+            return s.scalar(select(func.max(EventRow.seq)).where(EventRow.epoch == epoch)) or 0
+
+    def events_after(self, epoch: str, seq: int, limit: int) -> list[OutboxEvent]:
+        with Session(self._reader) as s:
+            rows = s.scalars(select(EventRow).where(EventRow.epoch == epoch, EventRow.seq > seq)
+                             .order_by(EventRow.seq).limit(limit))
+            return [OutboxEvent(r.seq, r.event_id, r.type, r.schema_v, r.payload, r.sha256,
+                                r.operator, r.occurred_at) for r in rows]
+
+    def ack(self, hwm: int) -> None:
+        """Central holds this station's events up to `hwm`: `acked_seq := hwm` (SYNC.md 2.3 step 8)."""
+        with Session(self.engine) as s, s.begin():
+            s.execute(update(StationRow).values(
+                acked_seq=hwm, last_sync_at=datetime.now().astimezone().isoformat()))

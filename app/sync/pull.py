@@ -1,0 +1,197 @@
+"""Pull: people, the device register, holdings, courier grants and disputed flags (SYNC.md 2.4).
+
+Central's triggers log every change of `person_state`, `device_state` and `escrow_ledger` in
+`ref_change`, stamped with the writing transaction's id (xid8). The station reads
+
+    WHERE (xid, id) > cursor AND xid < pg_snapshot_xmin(pg_current_snapshot())
+
+so a transaction that commits late is never skipped (a plain id cursor would skip it), then
+fetches the current rows of the keys it saw, and applies rows and the new cursor in ONE
+SQLite transaction (moving the cursor first is PouchDB#1240). The cursor carries central's
+`db_epoch`: after a central restore the xids mean nothing, so the station reloads everything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.faults import crash_point
+from app.persistence.models import DeviceRow, PersonRow, StationRow
+from app.sync.outbox import StationOutbox
+
+PAGE = 1000
+_END = 2**63 - 1
+_PERSON = "staff_id, name, site, shielding, assistive_tech, disputed"
+_DEVICE = ("asset_tag, serial, type, model, os, state, holder, sole_use, site, unit_cost_pence, "
+           "disputed")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    db_epoch: str
+    xid: int
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.db_epoch}:{self.xid}:{self.id}"
+
+    @classmethod
+    def parse(cls, text_: str | None) -> "Cursor | None":
+        try:
+            epoch, xid, id_ = (text_ or "").split(":")
+            return cls(epoch, int(xid), int(id_))
+        except ValueError:
+            return None
+
+
+@dataclass(frozen=True)
+class PullResult:
+    changes: int
+    reloaded: bool
+
+
+def pull(outbox: StationOutbox, conn) -> PullResult:  # noqa: ANN001 - autocommit psycopg
+    station = outbox.station()
+    db_epoch = str(conn.execute("SELECT db_epoch FROM meta").fetchone()[0])
+    cursor = Cursor.parse(read_cursor(outbox))
+    if cursor is None or cursor.db_epoch != db_epoch:
+        return PullResult(_reload(outbox, conn, station.station_id, db_epoch), True)
+    changes = 0
+    while True:
+        with conn.transaction():
+            rows = conn.execute(
+                "SELECT xid::text::bigint, id, tbl, pk FROM ref_change "
+                "WHERE (xid, id) > (%s::text::xid8, %s) "
+                "AND xid < pg_snapshot_xmin(pg_current_snapshot()) "
+                "ORDER BY xid, id LIMIT %s", (str(cursor.xid), cursor.id, PAGE)).fetchall()
+            if not rows:
+                return PullResult(changes, False)
+            keys = {"person": set(), "device": set(), "escrow": set()}
+            for _xid, _id, tbl, pk in rows:
+                keys.setdefault(tbl, set()).add(pk)
+            people, devices = _people(conn, keys["person"]), _devices(conn, keys["device"])
+            granted = (_granted(conn, station.station_id)
+                       if station.station_id in keys["escrow"] else None)
+        cursor = Cursor(db_epoch, rows[-1][0], rows[-1][1])
+        people += _holders_missing(conn, outbox, people, devices)
+        apply_reference(outbox, people, devices, granted, cursor)
+        changes += len(rows)
+        if len(rows) < PAGE:
+            return PullResult(changes, False)
+
+
+def _reload(outbox: StationOutbox, conn, station_id: str, db_epoch: str) -> int:  # noqa: ANN001
+    """Everything, from one snapshot; the cursor starts at that snapshot's xmin."""
+    with conn.transaction():
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        xmin = conn.execute(
+            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()[0]
+        people = conn.execute(f"SELECT {_PERSON} FROM person_state").fetchall()
+        devices = conn.execute(f"SELECT {_DEVICE} FROM device_state").fetchall()
+        granted = _granted(conn, station_id)
+    apply_reference(outbox, people, devices, granted, Cursor(db_epoch, xmin - 1, _END))
+    return len(people) + len(devices)
+
+
+def _people(conn, keys: set[str]) -> list:  # noqa: ANN001
+    if not keys:
+        return []
+    return conn.execute(f"SELECT {_PERSON} FROM person_state WHERE staff_id = ANY(%s)",
+                        (list(keys),)).fetchall()
+
+
+def _devices(conn, keys: set[str]) -> list:  # noqa: ANN001
+    if not keys:
+        return []
+    return conn.execute(f"SELECT {_DEVICE} FROM device_state WHERE asset_tag = ANY(%s)",
+                        (list(keys),)).fetchall()
+
+
+def _granted(conn, station_id: str) -> int:  # noqa: ANN001
+    return conn.execute("SELECT coalesce(sum(delta), 0) FROM escrow_ledger "
+                        "WHERE account = %s AND kind = 'grant'", (station_id,)).fetchone()[0]
+
+
+def _holders_missing(conn, outbox: StationOutbox, people: list, devices: list) -> list:  # noqa: ANN001
+    """Holders of pulled devices the station does not know yet (a device row needs its holder)."""
+    wanted = {d[6] for d in devices if d[6]} - {p[0] for p in people}
+    if not wanted:
+        return []
+    with Session(outbox.engine) as s:
+        known = set(s.scalars(select(PersonRow.staff_id).where(PersonRow.staff_id.in_(wanted))))
+    return _people(conn, wanted - known)
+
+
+# -- the local side: one SQLite transaction ----------------------------------------------------
+
+def read_cursor(outbox: StationOutbox) -> str | None:
+    with Session(outbox.engine) as s:
+        return s.scalar(select(StationRow.ref_cursor).limit(1))
+
+
+def apply_reference(outbox: StationOutbox, people: list, devices: list, granted: int | None,
+                    cursor: Cursor) -> None:
+    """Rows, grants and the cursor together, or nothing. A device this station changed in an
+    event central has not acknowledged keeps its local state (only `disputed` is taken): the
+    event is on its way, and central's answer to it comes back as a later change."""
+    with Session(outbox.engine) as s, s.begin():
+        _upsert_people(s, people)
+        acked = s.scalar(select(StationRow.acked_seq)) or 0
+        _upsert_devices(s, devices, acked)
+        crash_point("mid_pull_apply")
+        values = {"ref_cursor": str(cursor)}
+        if granted is not None:
+            values["granted_units"] = granted
+        s.execute(update(StationRow).values(**values))
+
+
+def _upsert_people(s: Session, people: list) -> None:
+    rows = [dict(zip(("staff_id", "name", "site", "shielding", "assistive_tech", "disputed"), p))
+            for p in people]
+    known = _known(s, PersonRow.staff_id, [r["staff_id"] for r in rows])
+    new = [r for r in rows if r["staff_id"] not in known]
+    old = [{**_without(r, "staff_id"), "key": r["staff_id"]} for r in rows
+           if r["staff_id"] in known]
+    if new:
+        s.connection().execute(insert(PersonRow), new)
+    if old:
+        s.connection().execute(
+            update(PersonRow).where(PersonRow.staff_id == bindparam("key")), old)
+
+
+_DEVICE_FIELDS = ("asset_tag", "serial", "type", "model", "os", "state", "holder_staff_id",
+                  "sole_use", "site", "unit_cost_pence", "disputed")
+
+
+def _upsert_devices(s: Session, devices: list, acked_seq: int) -> None:
+    rows = [dict(zip(_DEVICE_FIELDS, d)) for d in devices]
+    tags = [r["asset_tag"] for r in rows]
+    local: dict[str, int] = {}
+    for start in range(0, len(tags), 500):
+        local.update(s.execute(select(DeviceRow.asset_tag, DeviceRow.updated_seq).where(
+            DeviceRow.asset_tag.in_(tags[start:start + 500]))).all())
+    new = [{**r, "updated_seq": 0} for r in rows if r["asset_tag"] not in local]
+    central_wins = [{**_without(r, "asset_tag"), "key": r["asset_tag"]} for r in rows
+                    if r["asset_tag"] in local and local[r["asset_tag"]] <= acked_seq]
+    pending = [{"key": r["asset_tag"], "disputed": r["disputed"]} for r in rows
+               if r["asset_tag"] in local and local[r["asset_tag"]] > acked_seq]
+    if new:
+        s.connection().execute(insert(DeviceRow), new)
+    for batch in (central_wins, pending):
+        if batch:
+            s.connection().execute(
+                update(DeviceRow).where(DeviceRow.asset_tag == bindparam("key")), batch)
+
+
+def _without(row: dict, key: str) -> dict:
+    return {k: v for k, v in row.items() if k != key}
+
+
+def _known(s: Session, column, keys: list[str]) -> set[str]:  # noqa: ANN001
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        found.update(s.scalars(select(column).where(column.in_(keys[start:start + 500]))))
+    return found

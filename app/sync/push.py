@@ -1,0 +1,118 @@
+"""Push: the station's outbox to central, one PostgreSQL transaction per batch (SYNC.md 2.3).
+
+    hwm = handshake()                       # central's word, never the local `acked_seq`
+    while events after hwm:
+        BEGIN; sync_push_batch(...)         # lock stream, compare, contiguity, insert, apply
+        COMMIT                              # an error here: outcome unknown, the next
+        acked_seq := hwm                    #   handshake decides; a kill here is harmless
+
+Business clashes come back as conflict rows, never as errors, so the queue never stalls.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+
+from app.domain.rules import CentralUnreachable
+from app.faults import crash_point
+from app.sync.central import SyncFailed
+from app.sync.outbox import StationOutbox
+
+BATCH_SIZE = 200
+RETRIES = 5
+_RETRY_STATES = {"40001", "40P01", "55P03"}  # serialization, deadlock, lock_not_available
+
+
+@dataclass(frozen=True)
+class PushResult:
+    pushed: int
+    conflicts: int
+    hwm: int
+
+
+@dataclass(frozen=True)
+class _Batch:
+    status: str
+    hwm: int
+    inserted: int
+    conflicts: int
+
+
+def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResult:  # noqa: ANN001
+    """Send every event central lacks; returns what was sent. `conn` is autocommit psycopg."""
+    station = outbox.station()
+    hwm = handshake(conn, station.station_id, station.epoch, station.site)
+    local_max = outbox.max_seq(station.epoch)
+    if hwm > local_max:
+        raise SyncFailed(
+            f"central holds events 1..{hwm} of station {station.station_id} but this station "
+            f"has only 1..{local_max}: it was restored from an older copy. Nothing was sent; "
+            "ask the central admin (a new epoch is needed)")
+    if hwm != station.acked_seq:
+        outbox.ack(hwm)  # central restored (hwm < acked) or a lost ack: central's word wins
+    pushed = conflicts = 0
+    stalled = 0
+    while hwm < local_max:
+        events = outbox.events_after(station.epoch, hwm, batch_size)
+        crash_point("after_outbox_read")
+        batch = _send(conn, station.station_id, station.epoch, events)
+        crash_point("after_pg_commit")
+        outbox.ack(batch.hwm)
+        pushed, conflicts = pushed + batch.inserted, conflicts + batch.conflicts
+        if batch.status == "mismatch":
+            raise SyncFailed(
+                f"central holds a different event at position {batch.hwm + 1} of station "
+                f"{station.station_id}: recorded as a PAYLOAD_MISMATCH conflict; sync stopped "
+                "until the central admin looks at it")
+        stalled = stalled + 1 if batch.hwm == hwm else 0
+        if stalled > 2:
+            raise SyncFailed(f"central keeps answering hwm {hwm} ({batch.status}); sync stopped")
+        hwm = batch.hwm
+        local_max = max(local_max, outbox.max_seq(station.epoch))
+    return PushResult(pushed, conflicts, hwm)
+
+
+def handshake(conn, station_id: str, epoch: str, site: str) -> int:  # noqa: ANN001
+    """Central's high-water mark of this station's stream (the stream is made on first use)."""
+    import psycopg
+
+    try:
+        with conn.transaction():
+            return conn.execute("SELECT sync_handshake(%s, %s, %s)",
+                                (station_id, epoch, site)).fetchone()[0]
+    except psycopg.Error as exc:
+        raise central_error("the handshake", exc) from None
+
+
+def _send(conn, station_id: str, epoch: str, events: list) -> _Batch:  # noqa: ANN001
+    import psycopg
+
+    wire = json.dumps([e.as_wire() for e in events])
+    for attempt in range(RETRIES):
+        try:
+            with conn.transaction():
+                row = conn.execute("SELECT * FROM sync_push_batch(%s, %s, %s::jsonb)",
+                                   (station_id, epoch, wire)).fetchone()
+                crash_point("before_pg_commit")
+            return _Batch(*row)
+        except psycopg.Error as exc:
+            if exc.sqlstate in _RETRY_STATES and attempt < RETRIES - 1:
+                time.sleep(random.uniform(0.05, 0.2) * 2 ** attempt)
+                continue
+            raise central_error("a push", exc) from None
+    raise AssertionError("unreachable")
+
+
+def central_error(step: str, exc: BaseException) -> CentralUnreachable:
+    """A psycopg error as the exit-5 error the operator sees."""
+    import psycopg
+
+    detail = " ".join(str(exc).split()) or exc.__class__.__name__
+    if isinstance(exc, psycopg.OperationalError):
+        return CentralUnreachable(
+            f"the connection to central failed during {step} ({detail}); nothing is lost: "
+            "the next sync checks what central kept")
+    return SyncFailed(f"central refused {step} ({detail}); nothing is lost locally")

@@ -1,0 +1,182 @@
+"""Push against a real PostgreSQL: idempotent, gap-free, and safe when a COMMIT's fate is unknown."""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg
+import pytest
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from app.persistence.models import EventRow, StationRow
+from app.services.demo import load_demo
+from app.sync.central import SyncFailed, connect
+from app.sync.outbox import StationOutbox
+from app.sync.push import handshake, push
+from app.sync.runner import SyncRunner
+from tests.sync.conftest import SITE_A, sign_in, swap
+
+
+def central_conn(url: str):
+    conn = connect(url)
+    conn.autocommit = True
+    return conn
+
+
+def stored(url: str, station_id: str = "HQ-01") -> list[tuple]:
+    with central_conn(url) as conn:
+        return conn.execute("SELECT seq, event_id::text, sha256 FROM event WHERE station_id = %s "
+                            "ORDER BY seq", (station_id,)).fetchall()
+
+
+def local(st) -> list[tuple]:
+    with Session(st.engine) as s:
+        return [(r.seq, r.event_id, r.sha256) for r in
+                s.query(EventRow).order_by(EventRow.seq)]
+
+
+def set_acked(st, value: int) -> None:
+    with Session(st.engine) as s, s.begin():
+        s.execute(update(StationRow).values(acked_seq=value))
+
+
+@pytest.fixture
+def demo_station(make_station):
+    st = make_station()
+    load_demo(st.context, sign_in(st), SITE_A)
+    return st
+
+
+def test_push_sends_every_event_once_in_batches_and_acks(central, demo_station):
+    outbox = StationOutbox(demo_station.engine)
+    with central_conn(central) as conn:
+        result = push(outbox, conn, batch_size=2)
+    assert result.pushed == 7 and result.hwm == 7
+    assert stored(central) == local(demo_station)
+    assert outbox.station().acked_seq == 7
+
+
+def test_replay_after_a_kill_between_commit_and_local_ack_stores_nothing_twice(
+        central, demo_station):
+    outbox = StationOutbox(demo_station.engine)
+    with central_conn(central) as conn:
+        push(outbox, conn)
+        set_acked(demo_station, 0)  # the ack never reached the disk
+        result = push(outbox, conn)
+    assert result.pushed == 0 and outbox.station().acked_seq == 7
+    assert stored(central) == local(demo_station)
+
+
+def test_an_overlapping_batch_is_compared_and_skipped(central, demo_station):
+    from app.sync.push import _send
+
+    outbox = StationOutbox(demo_station.engine)
+    station = outbox.station()
+    with central_conn(central) as conn:
+        push(outbox, conn)
+        batch = _send(conn, station.station_id, station.epoch,
+                      outbox.events_after(station.epoch, 3, 200))
+    assert (batch.status, batch.hwm, batch.inserted) == ("ok", 7, 0)
+    assert len(stored(central)) == 7
+
+
+def test_a_batch_that_skips_a_seq_is_refused_with_the_hwm(central, demo_station):
+    from app.sync.push import _send
+
+    outbox = StationOutbox(demo_station.engine)
+    station = outbox.station()
+    with central_conn(central) as conn:
+        handshake(conn, station.station_id, station.epoch, station.site)
+        batch = _send(conn, station.station_id, station.epoch,
+                      outbox.events_after(station.epoch, 2, 200))
+    assert (batch.status, batch.hwm, batch.inserted) == ("gap", 0, 0)
+    assert stored(central) == []
+
+
+def test_central_restored_to_an_older_state_gets_the_missing_events_again(
+        central, demo_station):
+    outbox = StationOutbox(demo_station.engine)
+    with central_conn(central) as conn:
+        push(outbox, conn)
+        # central "restored": it lost events 5..7 of this station
+        conn.execute("DELETE FROM event WHERE seq > 4")
+        conn.execute("UPDATE station_stream SET hwm = 4")
+        result = push(outbox, conn)
+    assert result.pushed == 3
+    assert stored(central) == local(demo_station)
+
+
+def test_a_different_payload_at_a_stored_seq_is_a_conflict_and_stops_the_push(
+        central, demo_station):
+    from app.sync.push import _send
+
+    outbox = StationOutbox(demo_station.engine)
+    station = outbox.station()
+    with central_conn(central) as conn:
+        push(outbox, conn)
+        forged = [e.__class__(**{**e.__dict__, "sha256": "0" * 64})
+                  for e in outbox.events_after(station.epoch, 6, 1)]
+        batch = _send(conn, station.station_id, station.epoch, forged)
+        kinds = conn.execute("SELECT kind FROM sync_conflict").fetchall()
+    assert batch.status == "mismatch" and kinds == [("PAYLOAD_MISMATCH",)]
+
+
+def test_station_behind_central_is_not_pushed_and_says_why(central, demo_station):
+    outbox = StationOutbox(demo_station.engine)
+    with central_conn(central) as conn:
+        push(outbox, conn)
+        conn.execute("UPDATE station_stream SET hwm = 99")
+        with pytest.raises(SyncFailed, match="restored from an older copy"):
+            push(outbox, conn)
+
+
+def test_two_workers_for_one_station_at_once_store_each_event_once(central, demo_station):
+    for n in (1, 2, 3, 4, 5, 6, 8, 9, 10, 11):
+        swap(demo_station, n)
+    reports = []
+
+    def worker() -> None:
+        reports.append(SyncRunner(demo_station.engine, batch_size=3).run_once(central))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert all(r.ok for r in reports), reports
+    assert sum(r.pushed for r in reports) == 17
+    assert stored(central) == local(demo_station)
+
+
+def test_a_connection_cut_before_commit_loses_nothing(central, demo_station, monkeypatch):
+    """The COMMIT's outcome is unknown to the station; the next handshake decides."""
+    from app.sync import push as push_module
+
+    outbox = StationOutbox(demo_station.engine)
+    real_send = push_module._send
+    calls = {"n": 0}
+
+    def cut_after_first(conn, *args):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            conn.close()  # the connection drops with batch 2 in flight
+        return real_send(conn, *args)
+
+    monkeypatch.setattr(push_module, "_send", cut_after_first)
+    with central_conn(central) as conn, pytest.raises(Exception):
+        push(outbox, conn, batch_size=3)
+    assert outbox.station().acked_seq == 3
+    monkeypatch.setattr(push_module, "_send", real_send)
+    with central_conn(central) as conn:
+        assert push(outbox, conn).pushed == 4
+    assert stored(central) == local(demo_station)
+
+
+def test_events_are_stored_as_jsonb_with_their_station_hash(central, demo_station):
+    with central_conn(central) as conn:
+        push(StationOutbox(demo_station.engine), conn)
+        row = conn.execute("SELECT payload ->> 'station', status FROM event WHERE seq = 1")
+        assert row.fetchone() == ("HQ-01", "applied")
+    with psycopg.connect(central.replace("+psycopg", "")) as conn:
+        assert conn.execute("SELECT count(DISTINCT event_id) FROM event").fetchone()[0] == 7
