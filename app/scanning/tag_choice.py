@@ -9,11 +9,14 @@ when two different tags are in view or the label and the serial name different d
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from app.domain.tags import DEFAULT_TAG_PATTERN, AssetTag, clean_scan, normalise_serial
 from app.scanning.reads import BarcodeRead
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 #: Given a scanned text, the asset tag of the device whose manufacturer serial it is, or None.
 SerialLookup = Callable[[str], "str | None"]
@@ -55,11 +58,20 @@ def choose_tag(reads: Iterable[BarcodeRead], tag_pattern: str = DEFAULT_TAG_PATT
         device_tag = _device_of(read.text, lookup_serial)
         if device_tag is not None:
             serials.setdefault(device_tag.value, (read, device_tag))
-        elif AssetTag.matches(read.text, tag_pattern):
+        elif _is_tag(read.text, tag_pattern):
             labels.setdefault(clean_scan(read.text), read)
         else:
             others.append(read)
     return _decide(labels, serials, others)
+
+
+def _is_tag(text: str, tag_pattern: str) -> bool:
+    """A tag label's text: the pattern, once cleaned, and no line breaks or tabs inside.
+
+    `clean_scan` drops control characters anywhere, as a wedge scanner's noise; a camera read has
+    no such noise, and a QR code of several lines is not a tag once its breaks are removed.
+    """
+    return not _CONTROL.search(text.strip()) and AssetTag.matches(text, tag_pattern)
 
 
 def _device_of(text: str, lookup_serial: SerialLookup | None) -> AssetTag | None:
