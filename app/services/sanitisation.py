@@ -49,6 +49,8 @@ class CertificateRefused(RuleRefused):
     def __init__(self, assessment: Assessment, review_id: int):
         super().__init__([assessment.violation()])
         self.assessment, self.review_id = assessment, review_id
+        self.user_message += (f". The report is kept in the review queue (#{review_id}); "
+                              f"{assessment.tag} stays blocked")
 
 
 @dataclass(frozen=True)
