@@ -53,19 +53,19 @@ class Recorder:
         self._changed = threading.Condition()
 
     def on_tag(self, choice):
-        self._add(self.tags, choice.asset_tag.value)
+        self.add(self.tags, choice.asset_tag.value)
 
     def on_reading(self, reading, choice):
-        self._add(self.readings, reading)
+        self.add(self.readings, reading)
 
     def on_camera_problem(self, message):
-        self._add(self.problems, message)
+        self.add(self.problems, message)
 
     def wait_for(self, condition, timeout: float = WAIT) -> bool:
         with self._changed:
             return self._changed.wait_for(condition, timeout)
 
-    def _add(self, items, item):
+    def add(self, items, item):
         with self._changed:
             items.append(item)
             self._changed.notify_all()
@@ -204,13 +204,12 @@ def test_stop_ends_both_threads_and_closes_the_camera(scanners):
 
 
 def test_a_failing_serial_lookup_does_not_end_live_scanning(scanners):
-    calls = []
+    calls, recorder = [], Recorder()
 
     def lookup(text):
-        calls.append(text)
+        recorder.add(calls, text)
         raise RuntimeError("database locked")
 
-    recorder = Recorder()
     source = SyntheticFrameSource([numbered_frame(n) for n in range(3)], fps=20)
     scanner = scanner_for(scanners, source, recorder, lookup_serial=lookup,
                           pipeline=ScriptedPipeline({0: "X1", 1: "X1", 2: "X1"}))
