@@ -18,7 +18,7 @@ from pathlib import Path
 from app import __version__
 from app.bootstrap import Station, open_station
 from app.domain.people import Operator
-from app.domain.rules import AuthFailed, StationError, UsageError
+from app.domain.rules import AuthFailed, BadInput, StationError, UsageError
 from app.services import auth, exchanges, imports, station, stock
 from app.services import certificate_register, sanitisation
 
@@ -95,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sanitisation_commands(commands)
     p = commands.add_parser("decode", help="print the asset tags found in images")
     p.add_argument("images", nargs="+", type=Path)
+    p = commands.add_parser("label", help="asset-tag labels (Code 128) as PDF, SVG or ZPL")
+    p.add_argument("tags", nargs="+", metavar="TAG")
+    p.add_argument("--format", required=True, choices=["pdf", "svg", "zpl"])
+    p.add_argument("--out", required=True, metavar="FILE", type=Path)
+    p.add_argument("--size", default="roll-50x25", help="roll-50x25 (thermal roll, default), "
+                   "a4-21 or a4-65 (A4 sheets)")
     return parser
 
 
@@ -348,11 +354,36 @@ def _certificates(args: argparse.Namespace) -> int:
     return _acting(args, act)
 
 
+def _label(args: argparse.Namespace) -> int:
+    """Labels need no operator or database: any tag the station's pattern accepts."""
+    from app.config import StationConfig
+    from app.domain.tags import AssetTag
+    from app.reports import labels
+
+    pattern = StationConfig.load(args.data_dir).tag_pattern
+    tags = [AssetTag.parse(t, pattern).value for t in args.tags]
+    stock_ = labels.stock(args.size)
+    if args.format == "pdf":
+        from app.ui.printing import write_labels_pdf
+
+        pages = write_labels_pdf(tags, stock_, args.out)
+    else:
+        text = labels.to_svg(tags, stock_) if args.format == "svg" else labels.to_zpl(tags, stock_)
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise BadInput(f"cannot write {args.out}: {exc.strerror or exc}") from None
+        pages = 1 if args.format == "svg" else len(tags)
+    return _done(args, {"labels": tags, "format": args.format, "size": stock_.name,
+                        "out": str(args.out), "pages": pages},
+                 f"{len(tags)} label(s) written to {args.out} ({stock_.description})")
+
+
 _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gui": _gui, "init": _init, "operator": _operator, "import": _import, "receive": _receive,
     "exchange": _exchange, "collect": _collect, "reclaim": _reclaim, "status": _status,
     "sync": _sync,
-    "decode": _decode,
+    "decode": _decode, "label": _label,
 }
 _HANDLERS.update({"disks": _disks, "certify": _certify, "release": _release, "certificates": _certificates})
 

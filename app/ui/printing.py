@@ -18,16 +18,18 @@ from app.reports.labels import LabelLayout, LabelStock, check_tags, layout
 _APPLICATION = []  # keeps the command line's QGuiApplication alive until the process ends
 
 
-def ensure_gui_application():  # noqa: ANN201 - QGuiApplication
-    """A Qt application for painting; offscreen when there is no display (command line)."""
-    from PySide6.QtGui import QGuiApplication
+def ensure_gui_application():  # noqa: ANN201 - QApplication
+    """A Qt application for painting; offscreen when there is no display (command line).
 
-    if QGuiApplication.instance() is None:
+    A full QApplication, so that a window opened later in the same process still works."""
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is None:
         if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY")
                                                       or os.environ.get("WAYLAND_DISPLAY")):
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        _APPLICATION.append(QGuiApplication(sys.argv[:1]))
-    return QGuiApplication.instance()
+        _APPLICATION.append(QApplication(sys.argv[:1]))
+    return QApplication.instance()
 
 
 def write_labels_pdf(tags: list[str], stock: LabelStock, path: Path) -> int:
@@ -58,7 +60,6 @@ def write_labels_pdf(tags: list[str], stock: LabelStock, path: Path) -> int:
             _paint_label(painter, lay, ox, oy)
     finally:
         painter.end()
-        del painter, writer  # release Qt's paint device now, not during interpreter shutdown
     return pages
 
 

@@ -1,0 +1,1 @@
+"""Reports as data (daily summary, dashboard) and label layouts; no Qt, no printing here."""
