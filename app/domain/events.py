@@ -24,11 +24,14 @@ DISKS_RECORDED = "device.disks_recorded"
 SANITISATION_CERTIFIED = "sanitisation.certified"
 SANITISATION_REVIEW_QUEUED = "sanitisation.review_queued"
 DEVICE_RELEASED = "device.released"
+CONFLICT_RESOLVED = "conflict.resolved"  # a site lead's decision on a sync conflict
+ESCROW_RELEASED = "escrow.released"  # courier allowance units given back to central's pool
 
 ALL_TYPES = frozenset({
     STATION_INITIALISED, OPERATOR_ADDED, PEOPLE_IMPORTED, DEVICES_IMPORTED, STOCK_IMPORTED,
     DEVICE_RECEIVED, EXCHANGE_RECORDED, COURIER_COLLECTED, DESKTOP_RECLAIMED,
     DISKS_RECORDED, SANITISATION_CERTIFIED, SANITISATION_REVIEW_QUEUED, DEVICE_RELEASED,
+    CONFLICT_RESOLVED, ESCROW_RELEASED,
 })
 
 

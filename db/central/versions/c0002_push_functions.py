@@ -238,6 +238,15 @@ BEGIN
         UPDATE device_state SET state = 'returned', holder = NULL, version = version + 1,
                last_event_id = ev.event_id
          WHERE asset_tag = p ->> 'tag';
+    WHEN 'sanitisation.certified' THEN
+        UPDATE device_state SET state = 'sanitised', holder = NULL, version = version + 1,
+               last_event_id = ev.event_id
+         WHERE asset_tag = p ->> 'tag';
+    WHEN 'device.released' THEN
+        UPDATE device_state
+           SET state = CASE WHEN p ->> 'route' = 'reuse' THEN 'redistributed' ELSE 'disposed' END,
+               holder = NULL, version = version + 1, last_event_id = ev.event_id
+         WHERE asset_tag = p ->> 'released';
     WHEN 'escrow.released' THEN
         v_units := (p ->> 'units')::int;
         UPDATE station_stream SET released_units = released_units + v_units
@@ -298,7 +307,8 @@ BEGIN
         UNION SELECT x #>> '{}' FROM jsonb_array_elements(p_events) ev,
                jsonb_path_query(ev -> 'payload', '$.lost[*] ? (@.type() == "string")') x
         UNION SELECT ev -> 'payload' ->> 'collected' FROM jsonb_array_elements(p_events) ev
-        UNION SELECT ev -> 'payload' ->> 'tag' FROM jsonb_array_elements(p_events) ev)
+        UNION SELECT ev -> 'payload' ->> 'tag' FROM jsonb_array_elements(p_events) ev
+        UNION SELECT ev -> 'payload' ->> 'released' FROM jsonb_array_elements(p_events) ev)
       ORDER BY asset_tag FOR UPDATE;
 
     FOR e IN SELECT value FROM jsonb_array_elements(p_events)
