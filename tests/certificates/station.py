@@ -1,5 +1,5 @@
-"""A station with three laptops handed back and awaiting sanitisation (built once, copied for
-each test), and helpers."""
+"""A station with three laptops handed back and awaiting sanitisation (built once per test
+session, copied for each test), and helpers; shared by the certificate and bench UI tests."""
 
 from __future__ import annotations
 
