@@ -6,8 +6,9 @@ that arrive while it is busy are skipped), decodes it, chooses the tag, and acce
 the last three reads agree. A watchdog on the decode thread reports a camera that has sent no
 frame for 3 seconds (BARCODES.md §5; Windows cameras can open "successfully" and send nothing).
 
-The callbacks run on the decode thread. The UI wraps this class and re-emits them as Qt signals;
-`lookup_serial` is also called on the decode thread, so it must use its own database session.
+The callbacks run on these worker threads, never the caller's: the UI wraps this class and
+re-emits them as Qt signals (queued to the GUI thread). `lookup_serial` is called on the decode
+thread, so it must use its own database session.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from app.scanning.reads import FrameReading
 from app.scanning.tag_choice import SerialLookup, TagChoice, choose_tag
 
 _log = logging.getLogger(__name__)
+_IDLE_AFTER = 3  # frames in a row with nothing read before decoding slows to the idle rate
 
 
 def no_frames_message(description: str, seconds: float) -> str:
@@ -49,6 +51,9 @@ class ScanStats:
 class LiveScanner:
     """Decode the latest frame of `source` on a worker thread; report accepted tags by callback.
 
+    Decoding runs at up to `max_decodes_per_s` while barcodes are in view and slows to
+    `idle_decodes_per_s` after three frames in a row with nothing read.
+
     `on_tag(choice)` fires once per accepted tag; `on_reading(reading, choice)` after every decoded
     frame (to draw outlines or show a problem such as two tags in view); `on_camera_problem(text)`
     when the camera fails or stops sending frames, and `on_camera_problem(None)` when frames flow
@@ -61,7 +66,8 @@ class LiveScanner:
                  on_reading: Callable[[FrameReading, TagChoice], None] | None = None,
                  on_camera_problem: Callable[[str | None], None] | None = None,
                  pipeline: DecodePipeline | None = None, agreement: TagAgreement | None = None,
-                 max_decodes_per_s: float = 12.0, no_frame_timeout_s: float = 3.0):
+                 max_decodes_per_s: float = 12.0, idle_decodes_per_s: float = 5.0,
+                 no_frame_timeout_s: float = 3.0):
         self.source = source
         self.tag_pattern = tag_pattern
         self.lookup_serial = lookup_serial
@@ -71,7 +77,9 @@ class LiveScanner:
         self._on_problem = on_camera_problem or (lambda message: None)
         self._pipeline = pipeline or DecodePipeline(DecodeSettings.for_camera(tag_pattern))
         self._agreement = agreement or TagAgreement()
-        self._min_interval = 1.0 / max_decodes_per_s
+        self._busy_interval = 1.0 / max_decodes_per_s
+        self._idle_interval = 1.0 / min(idle_decodes_per_s, max_decodes_per_s)
+        self._empty_in_a_row = 0
         self._wake = threading.Condition()
         self._stopping = threading.Event()
         self._latest: np.ndarray | None = None
@@ -128,10 +136,21 @@ class LiveScanner:
             self._on_problem(getattr(error, "user_message", None) or
                              f"The {self.source.description} could not be opened ({error}).")
             return
+        failing = False
         try:
             while not self._stopping.is_set():
-                frame = self.source.read()
+                try:
+                    frame = self.source.read()
+                except Exception as error:  # a driver error: say so once, then keep trying
+                    if not failing:
+                        _log.exception("reading the %s failed", self.source.description)
+                        self._on_problem(f"The {self.source.description} stopped working "
+                                         f"({error}).")
+                    failing = True
+                    self._stopping.wait(0.5)
+                    continue
                 if frame is not None:
+                    failing = False
                     self._offer(frame)
         finally:
             self.source.close()
@@ -157,7 +176,7 @@ class LiveScanner:
                                                    self.no_frame_timeout_s) if silent else None)
             if sequence == taken or frame is None or self._stopping.is_set():
                 continue
-            pause = last_decode + self._min_interval - time.monotonic()
+            pause = last_decode + self._interval() - time.monotonic()
             if pause > 0:
                 self._stopping.wait(pause)
                 with self._wake:
@@ -169,8 +188,13 @@ class LiveScanner:
                 _log.exception("camera frame %d could not be decoded", sequence)
             taken = sequence
 
+    def _interval(self) -> float:
+        """Full rate while barcodes are in view; a slower look at an empty counter saves CPU."""
+        return self._idle_interval if self._empty_in_a_row >= _IDLE_AFTER else self._busy_interval
+
     def _decode(self, frame: np.ndarray, skipped: int) -> None:
         reading = self._pipeline.read_frame(frame)
+        self._empty_in_a_row = 0 if reading.reads else self._empty_in_a_row + 1
         choice = choose_tag(reading.reads, self.tag_pattern, self.lookup_serial)
         with self._wake:
             self._decoded += 1

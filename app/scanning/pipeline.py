@@ -63,7 +63,7 @@ def _with_ean13(with_ean13: bool) -> frozenset[Symbology]:
 
 
 # Starting guesses of each step's cost in ms per megapixel (2-core VM); refined as the pipeline runs.
-_FIRST_COSTS = {"zxing": 24.0, "zxing-level": 10.0, "pyzbar": 70.0, "locate": 10.0, "enhance": 4.0}
+_FIRST_COSTS = {"zxing": 24.0, "zxing-level": 10.0, "pyzbar": 70.0, "locate": 10.0}
 _SMALL_PICTURE = 200_000  # pixels: below this (about 500x400), an enlarged copy is worth a try
 
 

@@ -92,7 +92,8 @@ def scanner_for(scanners, source, recorder, **options) -> LiveScanner:
 def test_start_returns_while_the_camera_is_still_opening(scanners):
     release = threading.Event()
     source = SyntheticFrameSource([numbered_frame(0)])
-    source.open = lambda: release.wait(WAIT)  # a Windows camera can take seconds to open
+    really_open = source.open
+    source.open = lambda: (release.wait(WAIT), really_open())  # Windows cameras can take seconds
     scanner = scanner_for(scanners, source, Recorder())
     scanner.start()
     opened_before_start_returned = release.is_set()
@@ -216,3 +217,29 @@ def test_a_failing_serial_lookup_does_not_end_live_scanning(scanners):
     scanner.start()
     assert recorder.wait_for(lambda: len(calls) >= 2)
     assert scanner.running
+
+
+def test_an_empty_counter_is_looked_at_less_often(scanners):
+    pipeline, recorder = ScriptedPipeline(), Recorder()
+    source = SyntheticFrameSource(lambda n: numbered_frame(n % 1000), fps=200)
+    scanner = scanner_for(scanners, source, recorder, pipeline=pipeline,
+                          max_decodes_per_s=1000, idle_decodes_per_s=5)
+    scanner.start()
+    assert recorder.wait_for(lambda: len(recorder.readings) >= 3)
+    started = len(recorder.readings)
+    time.sleep(0.5)  # measuring a rate: the one place a test waits on the clock
+    assert len(recorder.readings) - started <= 4
+
+
+def test_a_camera_read_error_is_reported_once_and_scanning_goes_on(scanners):
+    def frames(number):
+        if number == 0 and not recorder.problems:
+            raise OSError("device reset")
+        return numbered_frame(number)
+
+    recorder = Recorder()
+    scanner = scanner_for(scanners, SyntheticFrameSource(frames, fps=50), recorder,
+                          pipeline=ScriptedPipeline())
+    scanner.start()
+    assert recorder.wait_for(lambda: recorder.readings)
+    assert recorder.problems == ["The synthetic camera stopped working (device reset)."]
