@@ -20,15 +20,16 @@ from app.ui.collections_panel import CollectionsPanel
 from app.ui.exchange_panel import ExchangePanel
 from app.ui.feedback import Feedback, Outcome, Tone
 from app.ui.goods_in_panel import GoodsInPanel
-from app.ui.panel import Panel
+from app.ui.panel import Panel, name_view_parts
 from app.ui.reclamation_panel import ReclamationPanel
+from app.ui.sanitisation_panel import SanitisationPanel
 from app.ui.session import CounterSession
 from app.ui.sign_in import SignInDialog
 from app.ui.status_bar import StationStatusBar
 from app.ui.theme import Theme, UiSettings
 from app.ui.wedge import WedgeScanFilter
 
-SHORTCUTS = ("Ctrl+1..4 screens · Alt+P person · Alt+S scan field · Delete removes the selected "
+SHORTCUTS = ("Ctrl+1..5 screens · Alt+P person · Alt+S scan field · Delete removes the selected "
              "scan · Alt+O override · Ctrl+Enter complete · Ctrl+N new exchange · F8 camera · "
              "Ctrl+L switch operator · Ctrl+Shift+H high contrast · Ctrl++ / Ctrl+- text size · "
              "Ctrl+M mute · F1 this list")
@@ -51,12 +52,14 @@ class MainWindow(QMainWindow):
                                      repeat_ms=config.scan_repeat_ignore_ms)
         self.exchange = ExchangePanel(session)
         self.panels: list[Panel] = [self.exchange, GoodsInPanel(session),
-                                    ReclamationPanel(session), CollectionsPanel(session)]
+                                    ReclamationPanel(session), CollectionsPanel(session),
+                                    SanitisationPanel(session)]
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("screens")
         self.tabs.setAccessibleName("Screens")
         for panel in self.panels:
             self.tabs.addTab(panel, panel.title)
+            name_view_parts(panel)
         self.banner = StatusBanner(self)
         self.banner.high_contrast = self.settings.high_contrast
         self.status = StationStatusBar(session.ctx, self)

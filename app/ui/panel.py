@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHeaderView, QLabel, QWidget
 
 from app.ui.feedback import Outcome, Tone, outcome_for_error
 from app.ui.session import CounterSession
@@ -65,3 +66,22 @@ def named(widget: QWidget, name: str, description: str, object_name: str = "") -
     if object_name:
         widget.setObjectName(object_name)
     return widget
+
+
+def name_view_parts(root: QWidget) -> None:
+    """Name the parts Qt makes inside views (table headings, combo-box lists) after their owner,
+    so that every interactive widget of every panel has an accessible name and description."""
+    for header in root.findChildren(QHeaderView):
+        owner = header.parentWidget().accessibleName() if header.parentWidget() else ""
+        words = "column headings" if header.orientation() == Qt.Orientation.Horizontal \
+            else "row headings"
+        if not header.accessibleName():
+            header.setAccessibleName(f"{owner or 'Table'} {words}")
+        if not header.accessibleDescription():
+            header.setAccessibleDescription(f"The {words} of {owner or 'the table'}")
+    for combo in root.findChildren(QComboBox):
+        owner = combo.accessibleName() or "Choices"
+        if not combo.view().accessibleName():
+            combo.view().setAccessibleName(f"{owner} choices")
+        if not combo.view().accessibleDescription():
+            combo.view().setAccessibleDescription(f"The list of choices for {owner}")

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtCore import QEvent, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 ADMIN, LEAD, ENGINEER = "A1", "L1", "E1"
@@ -37,6 +36,16 @@ class SteppedClock:
     def __call__(self) -> float:
         self.now += self.step
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def _widgets_deleted_after_each_test():
+    """Delete the widgets pytest-qt closed (deleteLater), so none outlive their station."""
+    yield
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    leftovers = [w for w in QApplication.topLevelWidgets() if w.objectName() in
+                 ("counterWindow", "overrideDialog", "signInDialog", "firstRunDialog")]
+    assert leftovers == [], leftovers
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +93,7 @@ def window(qtbot, station, engineer):
     theme = Theme(app)
     win = MainWindow(CounterSession(station.context, engineer),
                      UiSettings(muted=True, path=None), theme)
+    win.wedge.clock = SteppedClock()   # a scanner's 5 ms between keys, whatever the machine load
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
@@ -108,14 +118,14 @@ def scan(qtbot, widget: QWidget, text: str, suffix=Qt.Key.Key_Return) -> None:
 
 def type_slowly(qtbot, window, widget: QWidget, text: str, enter: bool = True) -> None:
     """Type like a person: 300 ms between keys on the filter's clock (no real waiting)."""
-    clock = SteppedClock(step=0.3)
-    window.wedge.clock = clock
+    scanner_clock = window.wedge.clock
+    window.wedge.clock = SteppedClock(step=0.3)
     for char in text:
         qtbot.keyClick(widget, char)
     if enter:
         qtbot.keyClick(widget, Qt.Key.Key_Return)
     window.wedge.flush()
-    window.wedge.clock = time.monotonic
+    window.wedge.clock = scanner_clock
 
 
 def identify(qtbot, window, staff_id: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt
 
 from app.domain.devices import DeviceState
@@ -20,6 +22,7 @@ def _banner(window) -> str:
 
 
 def test_normal_swap_is_scanned_completed_and_stored(qtbot, window, station):
+    window.wedge.clock = time.monotonic   # the real clock, as at the counter
     scan_field = find(window, "scanField")
     identify(qtbot, window, "P1001")
     assert "P1001" in _banner(window)

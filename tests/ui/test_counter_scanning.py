@@ -100,7 +100,7 @@ def test_scan_while_signed_out_is_refused_not_lost_silently(qtbot, window):
 def test_badge_scanned_into_the_sign_in_staff_field_is_typed_there(qtbot, station):
     from app.ui.wedge import WedgeScanFilter
 
-    wedge = WedgeScanFilter()
+    wedge = WedgeScanFilter(clock=SteppedClock())
     QApplication.instance().installEventFilter(wedge)
     try:
         dialog = SignInDialog(None, station.context)
@@ -166,3 +166,36 @@ def test_missing_camera_says_so(qtbot, station):
 
 def test_the_window_camera_reports_no_frames_after_three_seconds(window):
     assert window.camera.no_frame_timeout_s == 3.0
+
+
+def test_burst_delivered_through_the_native_window_is_a_scan(qtbot, window):
+    """Real key events reach the QWindow first and are forwarded to the focus widget."""
+    identify(qtbot, window, "P1001")
+    handle = window.windowHandle()
+    for char in "NEW-00001":
+        qtbot.keyClick(handle, char)
+    qtbot.keyClick(handle, Qt.Key.Key_Return)
+    assert _issued(window) == ["NEW-00001"]
+    assert find(window, "scanField").text() == ""
+
+
+def test_scan_while_the_override_dialog_is_open_is_not_typed_into_it(qtbot, window, station):
+    from app.domain.rules import RuleViolation
+    from app.ui.override_dialog import OverrideDialog
+
+    dialog = OverrideDialog(window, station.context, [RuleViolation("R1", "no handover")])
+    qtbot.addWidget(dialog)
+    dialog.setModal(True)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    reference = find(dialog, "reasonReference")
+    scan(qtbot, reference, "NEW-00001")
+    assert reference.text() == ""
+    assert "NEW-00001 was not used: a dialog is open" in find(window, "statusBanner").text()
+    lead = find(dialog, "leadField")
+    scan(qtbot, lead, "]C0L1", suffix=Qt.Key.Key_Tab)   # the lead's badge goes where it belongs
+    assert lead.text() == "L1"
+    assert dialog.focusWidget() is find(dialog, "leadPinField")
+    dialog.reject()

@@ -161,3 +161,12 @@ def _linux() -> bool:
     import sys
 
     return sys.platform.startswith("linux")
+
+
+def test_every_screen_is_one_shortcut_away_and_takes_the_scans(qtbot, window):
+    for index in range(len(window.panels)):
+        qtbot.keyClick(window, getattr(Qt.Key, f"Key_{index + 1}"),
+                       Qt.KeyboardModifier.ControlModifier)
+        assert window.current_panel() is window.panels[index]
+        title = window.panels[index].title
+        assert find(window, "scanTargetLabel").text() == f"Scans go to: {title}"
