@@ -101,6 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE", type=Path)
     p.add_argument("--size", default="roll-50x25", help="roll-50x25 (thermal roll, default), "
                    "a4-21 or a4-65 (A4 sheets)")
+    report = commands.add_parser("report", help="the daily swap summary (site lead)")
+    kinds = report.add_subparsers(dest="kind", required=True, parser_class=_Parser)
+    p = kinds.add_parser("daily", help="one site's day as PDF and/or CSV")
+    p.add_argument("--site", required=True)
+    p.add_argument("--date", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--out", type=Path, metavar="FILE.pdf", help="the summary as a PDF")
+    p.add_argument("--csv", type=Path, metavar="FILE", help="the same figures as CSV")
     return parser
 
 
@@ -379,11 +386,38 @@ def _label(args: argparse.Namespace) -> int:
                  f"{len(tags)} label(s) written to {args.out} ({stock_.description})")
 
 
+def _report(args: argparse.Namespace) -> int:
+    from app.reports.daily import to_csv, to_html
+    from app.services import reports
+
+    if not (args.out or args.csv):
+        raise UsageError("report daily needs --out FILE.pdf and/or --csv FILE")
+
+    def act(st: Station, actor: Operator) -> int:
+        summary = reports.daily_summary(st.context, actor, args.site, args.date)
+        if args.out:
+            from app.ui.printing import write_html_pdf
+
+            write_html_pdf(to_html(summary), args.out, f"Daily swap summary {summary.site} "
+                           f"{summary.date}")
+        if args.csv:
+            try:
+                args.csv.write_text(to_csv(summary), encoding="utf-8")
+            except OSError as exc:
+                raise BadInput(f"cannot write {args.csv}: {exc.strerror or exc}") from None
+        written = " and ".join(str(p) for p in (args.out, args.csv) if p)
+        return _done(args, summary.as_json() | {"out": str(args.out) if args.out else None,
+                                                "csv": str(args.csv) if args.csv else None},
+                     f"daily summary of {summary.site} for {summary.date} written to {written}"
+                     + (" (no activity)" if summary.quiet else ""))
+    return _acting(args, act)
+
+
 _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gui": _gui, "init": _init, "operator": _operator, "import": _import, "receive": _receive,
     "exchange": _exchange, "collect": _collect, "reclaim": _reclaim, "status": _status,
     "sync": _sync,
-    "decode": _decode, "label": _label,
+    "decode": _decode, "label": _label, "report": _report,
 }
 _HANDLERS.update({"disks": _disks, "certify": _certify, "release": _release, "certificates": _certificates})
 

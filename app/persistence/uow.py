@@ -26,6 +26,7 @@ from app.persistence.engine import reader
 from app.domain.station import StationInfo
 from app.persistence.certificate_repository import CertificateRepository
 from app.persistence.models import EventRow
+from app.persistence.report_queries import ReportQueries
 from app.persistence.repositories import (DeviceRepository, ExchangeRepository,
                                           OperatorRepository, PeopleRepository,
                                           StationRepository, TaskRepository)
@@ -47,6 +48,7 @@ class SqlUnitOfWork:
         self.exchanges = ExchangeRepository(self.session)
         self.tasks = TaskRepository(self.session)
         self.certificates = CertificateRepository(self.session)
+        self.reports = ReportQueries(self.session)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
