@@ -133,6 +133,7 @@ class LiveScanner:
         try:
             self.source.open()
         except Exception as error:  # CameraUnavailable, or a driver error
+            self._stopping.set()  # nothing to decode: the scanner stops, `running` turns False
             self._on_problem(getattr(error, "user_message", None) or
                              f"The {self.source.description} could not be opened ({error}).")
             return
@@ -169,16 +170,19 @@ class LiveScanner:
                 self._wake.wait_for(lambda: self._sequence != taken or self._stopping.is_set(),
                                     timeout=0.25)
                 frame, sequence, last_frame_at = self._latest, self._sequence, self._last_frame_at
+            if self._stopping.is_set():
+                break
             silent = time.monotonic() - last_frame_at > self.no_frame_timeout_s
             if silent != stalled:
                 stalled = silent
                 self._on_problem(no_frames_message(self.source.description,
                                                    self.no_frame_timeout_s) if silent else None)
-            if sequence == taken or frame is None or self._stopping.is_set():
+            if sequence == taken or frame is None:
                 continue
             pause = last_decode + self._interval() - time.monotonic()
             if pause > 0:
-                self._stopping.wait(pause)
+                if self._stopping.wait(pause):
+                    break
                 with self._wake:
                     frame, sequence = self._latest, self._sequence
             last_decode = time.monotonic()

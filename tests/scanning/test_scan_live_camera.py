@@ -184,9 +184,12 @@ def test_a_camera_that_cannot_be_opened_is_reported(scanners):
 
     source.open = refuse
     recorder = Recorder()
-    scanner_for(scanners, source, recorder).start()
+    scanner = scanner_for(scanners, source, recorder, no_frame_timeout_s=0.1)
+    scanner.start()
     assert recorder.wait_for(lambda: recorder.problems)
-    assert recorder.problems[0] == "The camera 0 could not be opened: it is in use."
+    scanner.stop()
+    assert recorder.problems == ["The camera 0 could not be opened: it is in use."]
+    assert not scanner.running
 
 
 def test_opening_a_missing_video_device_raises_camera_unavailable(tmp_path):
