@@ -60,7 +60,9 @@ class Theme:
         self._point_size = app.font().pointSizeF() if app.font().pointSizeF() > 0 else 10.0
 
     def apply(self, settings: UiSettings) -> None:
-        self._app.setPalette(high_contrast_palette() if settings.high_contrast else self._palette)
+        palette = high_contrast_palette() if settings.high_contrast else self._palette
+        self._app.setPalette(palette)
+        self._app.setStyleSheet(high_contrast_sheet(palette) if settings.high_contrast else "")
         font = self._app.font()
         font.setPointSizeF(self._point_size * settings.text_scale)
         self._app.setFont(font)
@@ -83,6 +85,22 @@ def high_contrast_palette() -> QPalette:
     for r in (role.WindowText, role.Text, role.ButtonText):
         palette.setColor(QPalette.ColorGroup.Disabled, r, grey)
     return palette
+
+
+def high_contrast_sheet(palette: QPalette) -> str:
+    """Visible edges for fields, lists and tick boxes (the style draws them in the window colour
+    darkened, which on black is black), and a thick focus frame; colours from the palette."""
+    text = palette.color(QPalette.ColorRole.WindowText).name()
+    focus = palette.color(QPalette.ColorRole.Highlight).name()
+    return (
+        f"QLineEdit, QAbstractItemView, QComboBox, QPushButton {{ border: 2px solid {text}; }}"
+        f" QLineEdit:focus, QAbstractItemView:focus, QComboBox:focus, QPushButton:focus,"
+        f" QCheckBox:focus {{ border: 3px solid {focus}; }}"
+        f" QPushButton {{ padding: 4px 10px; }}"
+        f" QPushButton:disabled {{ border: 2px dashed {text}; }}"
+        f" QCheckBox::indicator {{ width: 16px; height: 16px; border: 2px solid {text}; }}"
+        f" QCheckBox::indicator:checked {{ background-color: {focus};"
+        f" border: 4px double {text}; }}")
 
 
 def system_prefers_high_contrast() -> bool:

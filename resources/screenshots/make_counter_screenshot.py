@@ -6,7 +6,8 @@ Run under Xvfb (a real X11 window, not the offscreen platform):
 
 It builds a throwaway demo station, signs in an engineer, and scans the way a wedge scanner types:
 person P1005 (who uses assistive technology) hands back OLD-00005 and is given NEW-00005, so the
-banner shows R8 waiting for the AT confirmation and Complete is still disabled.
+banner shows R8 waiting for the AT confirmation and Complete is still disabled. With
+`--high-contrast` it writes `counter-high-contrast.png` in the high-contrast theme, larger text.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 
-def main(out: Path = ROOT / "resources" / "screenshots" / "counter.png") -> None:
+def main(high_contrast: bool = False) -> None:
+    name = "counter-high-contrast.png" if high_contrast else "counter.png"
+    out = ROOT / "resources" / "screenshots" / name
     from app.bootstrap import open_station
     from app.services import auth, demo, station
     from app.ui.main_window import MainWindow
@@ -38,11 +41,12 @@ def main(out: Path = ROOT / "resources" / "screenshots" / "counter.png") -> None
         engineer = auth.add_operator(opened.context, admin, "E1", "Eve Engineer", "engineer",
                                      "3333")
         demo.load_demo(opened.context, admin, "Hutton HQ")
-        settings = UiSettings(muted=True)
+        settings = UiSettings(high_contrast=high_contrast, muted=True,
+                              text_scale=1.25 if high_contrast else 1.0)
         theme = Theme(app)
         theme.apply(settings)
         window = MainWindow(CounterSession(opened.context, engineer), settings, theme)
-        window.resize(1180, 760)
+        window.resize(1180, 760 if not high_contrast else 800)
         window.show()
         QTest.qWaitForWindowExposed(window)
         scan_field = window.findChild(QWidget, "scanField")
@@ -60,4 +64,4 @@ def main(out: Path = ROOT / "resources" / "screenshots" / "counter.png") -> None
 
 
 if __name__ == "__main__":
-    main()
+    main(high_contrast="--high-contrast" in sys.argv[1:])
