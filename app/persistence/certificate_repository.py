@@ -93,7 +93,7 @@ class CertificateRepository:
             | ((SanitisationCertificateRow.source == source)
                & (SanitisationCertificateRow.report_id == report_id))))))
 
-    def add(self, record: RecordedCertificate, local_date: str, checks: str, seq: int) -> None:
+    def add(self, record: RecordedCertificate, local_date: str, seq: int) -> None:
         c, o = record.certificate, record.certificate.origin
         assert o is not None
         self._s.add(SanitisationCertificateRow(
@@ -111,7 +111,8 @@ class CertificateRepository:
             returned_at=record.returned_at, recorded_at=record.recorded_at,
             local_date=local_date, site=record.site, filename=o.filename[:255],
             media_type=o.media_type, size_bytes=o.size_bytes, stored_path=record.stored_path,
-            reader=o.reader, reader_version=o.reader_version, checks=checks, event_seq=seq))
+            reader=o.reader, reader_version=o.reader_version, checks=checks_json(record.checks),
+            event_seq=seq))
         self._s.flush()
         self._s.add_all([SanitisedMediaRow(
             certificate_id=record.id, serial=d.serial[:128],
