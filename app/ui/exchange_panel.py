@@ -48,7 +48,10 @@ class ExchangePanel(Panel):
     def accept_scan(self, text: str, origin: QWidget | None = None) -> None:
         """A scan from the wedge, the camera or the scan field: a badge, or a device."""
         if self.person_box.person is None:
-            self._identify(text)
+            first = "" if origin is self.person_box.field else (
+                "identify the person first: scan their staff badge, or type their staff number "
+                "or name in Person (Alt+P); ")
+            self._identify(text, first)
         elif origin is self.person_box.field and self.person_box.finds_someone(text):
             self._identify(text)
         else:
@@ -221,13 +224,13 @@ class ExchangePanel(Panel):
 
     # -- private -----------------------------------------------------------------------------
 
-    def _identify(self, text: str) -> None:
+    def _identify(self, text: str, first: str = "") -> None:
         if not self.draft.empty:
             self.report(Outcome(Tone.REFUSED, f"{self.person_box.person.name}'s exchange is not "
                                 "finished: complete it, or remove its scans, or press Ctrl+N "
                                 "for a new exchange first"))
             return
-        self.person_box.identify(text)
+        self.person_box.identify(text, first)
 
     def _place(self, text: str) -> None:
         try:

@@ -63,14 +63,16 @@ class PersonBox(QWidget):
     def person(self) -> Person | None:
         return self.current.person if self.current else None
 
-    def identify(self, text: str) -> bool:
-        """Look the text up; show the person, or the people whose name matches. True if found."""
+    def identify(self, text: str, first: str = "") -> bool:
+        """Look the text up; show the person, or the people whose name matches. True if found.
+        `first` is said before the reason when nobody is found."""
         if not text.strip():
             return False
         try:
             found = counter.identify(self.session.ctx, text)
         except Exception as exc:  # noqa: BLE001 - shown in the banner
-            self.failed.emit(outcome_for_error(exc))
+            outcome = outcome_for_error(exc)
+            self.failed.emit(Outcome(outcome.tone, f"{first}{outcome.text}"))
             return False
         if found.person is None:
             self._show_candidates(found.candidates)

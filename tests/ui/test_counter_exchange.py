@@ -307,3 +307,10 @@ def test_exchange_refused_at_completion_keeps_the_draft_and_says_why(qtbot, wind
     assert _banner(window).startswith("Refused: Not completed; nothing was saved.")
     assert "R2 — NEW-00001 is issued" in _banner(window)
     assert _lists(window) == (["OLD-00001"], ["NEW-00001"])
+
+
+def test_a_device_scanned_before_anyone_is_identified_asks_for_the_person_first(qtbot, window):
+    scan(qtbot, find(window, "scanField"), "NEW-00001")
+    assert _banner(window).startswith("Refused: identify the person first")
+    assert _lists(window) == ([], [])
+    assert window.focusWidget() is find(window, "scanField")
