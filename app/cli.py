@@ -98,7 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("label", help="asset-tag labels (Code 128) as PDF, SVG or ZPL")
     p.add_argument("tags", nargs="+", metavar="TAG")
     p.add_argument("--format", required=True, choices=["pdf", "svg", "zpl"])
-    p.add_argument("--out", required=True, metavar="FILE", type=Path)
+    p.add_argument("--out", metavar="FILE", type=Path, help="write the labels to FILE")
+    p.add_argument("--printer", metavar="HOST[:PORT]",
+                   help="with --format zpl: send raw to a Zebra printer (TCP port 9100)")
     p.add_argument("--size", default="roll-50x25", help="roll-50x25 (thermal roll, default), "
                    "a4-21 or a4-65 (A4 sheets)")
     report = commands.add_parser("report", help="the daily swap summary (site lead)")
@@ -367,9 +369,18 @@ def _label(args: argparse.Namespace) -> int:
     from app.domain.tags import AssetTag
     from app.reports import labels
 
+    if not (args.out or args.printer) or (args.printer and args.format != "zpl"):
+        raise UsageError("label needs --out FILE, or --format zpl --printer HOST[:PORT]")
     pattern = StationConfig.load(args.data_dir).tag_pattern
     tags = [AssetTag.parse(t, pattern).value for t in args.tags]
     stock_ = labels.stock(args.size)
+    if args.printer:
+        from app.ui.printing import send_to_printer
+
+        sent = send_to_printer(labels.to_zpl(tags, stock_), args.printer)
+        return _done(args, {"labels": tags, "format": "zpl", "size": stock_.name,
+                            "printer": args.printer, "bytes": sent},
+                     f"{len(tags)} label(s) sent to {args.printer}")
     if args.format == "pdf":
         from app.ui.printing import write_labels_pdf
 

@@ -94,3 +94,19 @@ def write_html_pdf(html: str, path: Path, title: str) -> None:
     document.print_(writer)
     if not Path(path).exists():
         raise BadInput(f"cannot write {path}: check the folder exists and is writable")
+
+
+def send_to_printer(data: str, address: str, timeout: float = 5.0) -> int:
+    """Send raw ZPL to a networked label printer (`HOST` or `HOST:PORT`, port 9100 by default);
+    returns the bytes sent."""
+    import socket
+
+    host, _, port = address.rpartition(":") if ":" in address else (address, "", "9100")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout) as conn:
+            payload = data.encode("utf-8")
+            conn.sendall(payload)
+            return len(payload)
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"cannot reach the label printer at {address}: {exc}; check it is on and "
+                       "its address, or write the labels to a file with --out") from None

@@ -109,3 +109,37 @@ def test_tags_that_cannot_be_labelled_get_a_clear_message(tmp_path, capsys):
     assert main(["label", "LT-0001", "--format", "svg", "--out",
                  str(tmp_path / "missing" / "x.svg")]) == 4
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_zpl_is_sent_raw_to_a_network_printer(capsys):
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    received = bytearray()
+
+    def accept() -> None:
+        conn, _ = server.accept()
+        with conn:
+            while chunk := conn.recv(4096):
+                received.extend(chunk)
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    port = server.getsockname()[1]
+    assert main(["label", "LT-000123", "--format", "zpl", "--printer", f"127.0.0.1:{port}"]) == 0
+    thread.join(5)
+    server.close()
+    assert received.decode() == labels.to_zpl(["LT-000123"], labels.stock("roll-50x25"))
+    assert "sent to 127.0.0.1" in capsys.readouterr().out
+
+
+def test_an_unreachable_printer_is_a_clear_message(capsys):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["label", "LT-000123", "--format", "zpl", "--printer", f"127.0.0.1:{port}"]) == 4
+    assert "cannot reach the label printer" in capsys.readouterr().err
+    assert main(["label", "LT-000123", "--format", "pdf", "--printer", "127.0.0.1"]) == 2
