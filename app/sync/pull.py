@@ -3,16 +3,18 @@
 Central's triggers log every change of `person_state`, `device_state` and `escrow_ledger` in
 `ref_change`, stamped with the writing transaction's id (xid8). The station reads
 
-    WHERE (xid, id) > cursor AND xid < pg_snapshot_xmin(pg_current_snapshot())
+    WHERE (xid, id) > cursor AND xid < pg_snapshot_xmin(pg_current_snapshot())   -- the fence
 
-so a transaction that commits late is never skipped (a plain id cursor would skip it), then
-fetches the current rows of the keys it saw, and applies rows and the new cursor in ONE
-SQLite transaction (moving the cursor first is PouchDB#1240). The cursor carries central's
+so a transaction that commits late is never skipped (a plain id cursor would skip it). The
+fence actually used, `sync_pull_fence()`, leaves out transactions of other databases on the
+same server (central migration c0003). It then fetches the current rows of the keys it saw,
+and applies rows and the new cursor in ONE SQLite transaction (moving the cursor first is PouchDB#1240). The cursor carries central's
 `db_epoch`: after a central restore the xids mean nothing, so the station reloads everything.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
@@ -23,6 +25,7 @@ from app.persistence.models import DeviceRow, PersonRow, StationRow
 from app.sync.outbox import StationOutbox
 
 PAGE = 1000
+FENCE_WAIT_S = 1.0
 _END = 2**63 - 1
 _PERSON = "staff_id, name, site, shielding, assistive_tech, disputed"
 _DEVICE = ("asset_tag, serial, type, model, os, state, holder, sole_use, site, unit_cost_pence, "
@@ -53,34 +56,50 @@ class PullResult:
     reloaded: bool
 
 
-def pull(outbox: StationOutbox, conn) -> PullResult:  # noqa: ANN001 - autocommit psycopg
+def pull(outbox: StationOutbox, conn, wait_s: float = FENCE_WAIT_S) -> PullResult:  # noqa: ANN001
+    """Apply central's reference changes since the cursor. Changes committed but still behind
+    the fence (an older transaction of central is running) are waited for up to `wait_s`;
+    after that they simply come with the next sync."""
     station = outbox.station()
     db_epoch = str(conn.execute("SELECT db_epoch FROM meta").fetchone()[0])
     cursor = Cursor.parse(read_cursor(outbox))
     if cursor is None or cursor.db_epoch != db_epoch:
         return PullResult(_reload(outbox, conn, station.station_id, db_epoch), True)
-    changes = 0
+    changes, deadline = 0, time.monotonic() + wait_s
     while True:
-        with conn.transaction():
-            rows = conn.execute(
-                "SELECT xid::text::bigint, id, tbl, pk FROM ref_change "
-                "WHERE (xid, id) > (%s::text::xid8, %s) "
-                "AND xid < pg_snapshot_xmin(pg_current_snapshot()) "
-                "ORDER BY xid, id LIMIT %s", (str(cursor.xid), cursor.id, PAGE)).fetchall()
-            if not rows:
+        page = _page(conn, station.station_id, cursor)
+        if page is None:
+            if not _fenced(conn, cursor) or time.monotonic() >= deadline:
                 return PullResult(changes, False)
-            keys = {"person": set(), "device": set(), "escrow": set()}
-            for _xid, _id, tbl, pk in rows:
-                keys.setdefault(tbl, set()).add(pk)
-            people, devices = _people(conn, keys["person"]), _devices(conn, keys["device"])
-            granted = (_granted(conn, station.station_id)
-                       if station.station_id in keys["escrow"] else None)
+            time.sleep(0.05)
+            continue
+        rows, people, devices, granted = page
         cursor = Cursor(db_epoch, rows[-1][0], rows[-1][1])
         people += _holders_missing(conn, outbox, people, devices)
         apply_reference(outbox, people, devices, granted, cursor)
         changes += len(rows)
-        if len(rows) < PAGE:
-            return PullResult(changes, False)
+
+
+def _page(conn, station_id: str, cursor: Cursor):  # noqa: ANN001, ANN202
+    """The next changes below the fence, with the current rows of their keys; None if none."""
+    with conn.transaction():
+        rows = conn.execute(
+            "SELECT xid::text::bigint, id, tbl, pk FROM ref_change "
+            "WHERE (xid, id) > (%s::text::xid8, %s) AND xid < sync_pull_fence() "
+            "ORDER BY xid, id LIMIT %s", (str(cursor.xid), cursor.id, PAGE)).fetchall()
+        if not rows:
+            return None
+        keys: dict[str, set] = {"person": set(), "device": set(), "escrow": set()}
+        for _xid, _id, tbl, pk in rows:
+            keys.setdefault(tbl, set()).add(pk)
+        granted = _granted(conn, station_id) if station_id in keys["escrow"] else None
+        return rows, _people(conn, keys["person"]), _devices(conn, keys["device"]), granted
+
+
+def _fenced(conn, cursor: Cursor) -> bool:  # noqa: ANN001
+    """Committed changes after the cursor that the fence still holds back."""
+    return conn.execute("SELECT EXISTS (SELECT 1 FROM ref_change WHERE (xid, id) > "
+                        "(%s::text::xid8, %s))", (str(cursor.xid), cursor.id)).fetchone()[0]
 
 
 def _reload(outbox: StationOutbox, conn, station_id: str, db_epoch: str) -> int:  # noqa: ANN001

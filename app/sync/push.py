@@ -110,7 +110,9 @@ def central_error(step: str, exc: BaseException) -> CentralUnreachable:
     """A psycopg error as the exit-5 error the operator sees."""
     import psycopg
 
-    detail = " ".join(str(exc).split()) or exc.__class__.__name__
+    diag = getattr(exc, "diag", None)
+    detail = " ".join(((diag and diag.message_primary) or str(exc)).split())
+    detail = detail or exc.__class__.__name__
     if isinstance(exc, psycopg.OperationalError):
         return CentralUnreachable(
             f"the connection to central failed during {step} ({detail}); nothing is lost: "

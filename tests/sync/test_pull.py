@@ -66,7 +66,7 @@ def test_the_cursor_never_skips_a_transaction_that_commits_late(central, two_sta
             early.execute("UPDATE person_state SET name = 'Early Bird' WHERE staff_id = 'P1002'")
         with connect(central) as conn:
             conn.autocommit = True
-            pull(outbox, conn)  # the late transaction holds the fence back
+            pull(outbox, conn, wait_s=0.2)  # the late transaction holds the fence back
             assert person(b, "P1002").name != "Early Bird"
             late.commit()
             pull(outbox, conn)

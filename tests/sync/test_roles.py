@@ -1,0 +1,90 @@
+"""db/central/roles.sql: a station's role syncs its own stream and can do nothing else."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+
+from app.services.demo import load_demo
+from app.sync.runner import SyncRunner
+from tests.sync.conftest import SITE_A, sign_in
+
+ROLES_SQL = Path(__file__).resolve().parents[2] / "db" / "central" / "roles.sql"
+
+
+def as_role(url: str, role: str) -> str:
+    parts = urlsplit(url.replace("postgresql+psycopg://", "postgresql://"))
+    host = parts.netloc.split("@")[-1]
+    return urlunsplit(parts._replace(netloc=f"{role}@{host}"))
+
+
+@pytest.fixture
+def station_role(central):
+    if shutil.which("psql") is None:
+        pytest.skip("psql is needed to run roles.sql")
+    role = f"station_test_{uuid.uuid4().hex[:10]}"
+    owner = central.replace("postgresql+psycopg://", "postgresql://")
+    done = subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v",
+                           "station_id=HQ-01", "-v", f"role={role}", "-f", str(ROLES_SQL)],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    yield as_role(central, role)
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute(f'DROP OWNED BY "{role}"')
+        conn.execute(f'DROP ROLE "{role}"')
+
+
+def test_a_station_role_syncs_its_own_station(central, station_role, make_station):
+    st = make_station("HQ-01")
+    load_demo(st.context, sign_in(st), SITE_A)
+    report = SyncRunner(st.engine).run_once(station_role)
+    assert report.ok, report.error
+    assert report.pushed == 7 and report.unsynced == 0 and report.pulled > 100
+
+
+def test_a_station_role_cannot_sync_another_station(central, station_role, make_station):
+    other = make_station("HQ-02")
+    report = SyncRunner(other.engine).run_once(station_role)
+    assert not report.ok and "may not sync station HQ-02" in report.error
+    assert report.unsynced == 4
+
+
+REFUSED = [
+    "INSERT INTO station_stream (station_id, epoch) VALUES ('HQ-01', gen_random_uuid())",
+    "INSERT INTO event (event_id, station_id, epoch, seq, type, schema_v, payload, sha256, "
+    "occurred_at) VALUES (gen_random_uuid(), 'HQ-01', gen_random_uuid(), 1, 'x', 1, '{}', 'x', 'x')",
+    "SELECT count(*) FROM event",
+    "UPDATE device_state SET holder = 'P1' WHERE false",
+    "UPDATE station_stream SET hwm = 0 WHERE false",
+    "DELETE FROM person_state WHERE false",
+    "UPDATE sync_conflict SET status = 'resolved' WHERE false",
+    "UPDATE escrow_pool SET balance = 100",
+    "SELECT escrow_grant('HQ-01', 3, 'me')",
+    "SELECT sync_apply_resolution(NULL::event)",
+    "CREATE TABLE mine (id int)",
+]
+
+
+def test_a_station_role_is_refused_everything_else(central, station_role):
+    allowed = []
+    with psycopg.connect(station_role, autocommit=True) as conn:
+        for statement in REFUSED:
+            try:
+                conn.execute(statement)
+                allowed.append(statement)
+            except psycopg.errors.InsufficientPrivilege:
+                pass
+    assert allowed == []
+
+
+def test_a_station_role_reads_reference_data(central, station_role):
+    with psycopg.connect(station_role, autocommit=True) as conn:
+        for table in ("meta", "person_state", "device_state", "ref_change", "escrow_ledger",
+                      "conflict_detail"):
+            conn.execute(f"SELECT count(*) FROM {table}").fetchone()
