@@ -72,6 +72,8 @@ class DeviceRow(Base):
     unit_cost_pence: Mapped[int | None] = mapped_column(Integer)
     disputed: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_seq: Mapped[int] = mapped_column(Integer, default=0)
+    #: "stock" (received new) or "register" (an old device of the register); for the dashboard
+    origin: Mapped[str] = mapped_column(String(10), default="register", server_default="register")
 
 
 class ExchangeRow(Base):

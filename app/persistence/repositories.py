@@ -141,6 +141,7 @@ class DeviceRepository:
                 {"asset_tag": d.tag, "serial": d.serial, "type": d.type.value, "model": d.model,
                  "os": d.os, "state": d.state.value, "holder_staff_id": d.holder,
                  "sole_use": d.sole_use, "site": d.site, "updated_seq": seq,
+                 "origin": "stock" if d.state is DeviceState.IN_STOCK else "register",
                  "unit_cost_pence": (costs or {}).get(d.tag)} for d in devices])
 
     def counts_by_state(self) -> dict[str, int]:

@@ -79,6 +79,7 @@ def upgrade() -> None:
     sa.Column('unit_cost_pence', sa.Integer(), nullable=True),
     sa.Column('disputed', sa.Boolean(), nullable=False),
     sa.Column('updated_seq', sa.Integer(), nullable=False),
+    sa.Column('origin', sa.String(length=10), server_default='register', nullable=False),
     sa.ForeignKeyConstraint(['holder_staff_id'], ['people.staff_id'], name=op.f('fk_devices_holder_staff_id_people')),
     sa.PrimaryKeyConstraint('asset_tag', name=op.f('pk_devices'))
     )
