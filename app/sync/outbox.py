@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.station import StationInfo
+from app.faults import crash_point
 from app.persistence.engine import reader
 from app.persistence.models import EventRow, StationRow
 
@@ -68,3 +69,4 @@ class StationOutbox:
         with Session(self.engine) as s, s.begin():
             s.execute(update(StationRow).values(
                 acked_seq=hwm, last_sync_at=datetime.now().astimezone().isoformat()))
+            crash_point("mid_local_ack")

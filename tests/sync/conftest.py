@@ -43,20 +43,22 @@ def central(_central_database: str) -> str:
 
 @pytest.fixture
 def make_station(tmp_path: Path):
-    """make_station(station_id, site) -> an opened station with operators A1, L1, E1."""
+    """make_station(station_id, site) -> an opened station with operators A1, L1, E1
+    (only A1 with admin_only=True)."""
     from app.bootstrap import open_station
     from app.services import auth
     from app.services import station as station_service
 
     opened = []
 
-    def make(station_id: str = "HQ-01", site: str = SITE_A):
+    def make(station_id: str = "HQ-01", site: str = SITE_A, admin_only: bool = False):
         st = open_station(tmp_path / station_id, create=True)
         station_service.initialise(st.context, station_id, site)
         admin = auth.add_operator(st.context, None, ADMIN, "Ada Admin", "admin", PINS[ADMIN])
-        auth.add_operator(st.context, admin, LEAD, "Lee Lead", "site_lead", PINS[LEAD])
-        auth.add_operator(st.context, admin, ENGINEER, "Eve Engineer", "engineer",
-                          PINS[ENGINEER])
+        if not admin_only:  # each PIN costs ~0.1 s to hash, by design
+            auth.add_operator(st.context, admin, LEAD, "Lee Lead", "site_lead", PINS[LEAD])
+            auth.add_operator(st.context, admin, ENGINEER, "Eve Engineer", "engineer",
+                              PINS[ENGINEER])
         opened.append(st)
         return st
 
