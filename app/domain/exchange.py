@@ -146,18 +146,27 @@ def _r2_in_stock(req: ExchangeRequest) -> list[RuleViolation]:
     return refused
 
 
+#: Devices an R3 override may take back from someone other than the register's holder: one
+#: issued to another person, a shared desktop, or one written off as lost that has turned up.
+_RETURNABLE_BY_OVERRIDE = frozenset({DeviceState.ISSUED, DeviceState.IN_SERVICE, DeviceState.LOST})
+
+
 def _r3_register(req: ExchangeRequest) -> list[RuleViolation]:
+    # a courier waits for the device it collects: only one the register says the person holds
     refused = [
         RuleViolation("R3", f"{tag} is not in the register: check the tag, or ask a site lead "
-                      "to override and record it")
+                      "to override and record it", can_override=not req.courier)
         for tag in req.unknown_returns
     ]
     for d in req.returned:
         if d.tag in req.awaiting_collection:
             refused.append(RuleViolation(
-                "R3", f"{d.tag} is awaited from a courier exchange: scan it in with Collect"))
+                "R3", f"{d.tag} is awaited from a courier exchange: scan it in with Collect",
+                can_override=False))
         elif d.state is not DeviceState.ISSUED or d.holder != req.person.staff_id:
-            refused.append(RuleViolation("R3", _not_held_message(d, req.person)))
+            refused.append(RuleViolation(
+                "R3", _not_held_message(d, req.person),
+                can_override=d.state in _RETURNABLE_BY_OVERRIDE and not req.courier))
     return refused
 
 
@@ -205,7 +214,10 @@ def _r8_assistive(req: ExchangeRequest) -> list[RuleViolation]:
 
 def _outcome(req: ExchangeRequest, exceptions: tuple[ExceptionRecord, ...]) -> ExchangeOutcome:
     person = req.person.staff_id
-    new_state = DeviceState.COURIER_PENDING if req.courier else DeviceState.ISSUED
+    awaited = req.courier and bool(req.returned or req.unknown_returns)
+    # a courier laptop is pending until the old device is collected; with nothing to collect
+    # (the old one written off under an R1 override) it is issued at once
+    new_state = DeviceState.COURIER_PENDING if awaited else DeviceState.ISSUED
     issued = [d.moved_to(new_state, person) for d in req.issued]
     if req.courier:
         returned: list[Device] = []

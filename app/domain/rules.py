@@ -19,10 +19,12 @@ class RuleViolation:
 
     code: str
     message: str
+    #: False for an R1/R3 case no override may set aside (say, handing back a device in stock)
+    can_override: bool = True
 
     @property
     def overridable(self) -> bool:
-        return self.code in OVERRIDABLE_RULES
+        return self.can_override and self.code in OVERRIDABLE_RULES
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

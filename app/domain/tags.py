@@ -21,9 +21,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def clean_scan(text: str) -> str:
     """Return the scanned text without AIM prefix, control characters, spaces or lower case."""
-    text = _CONTROL.sub("", text.strip())
-    text = _AIM_PREFIX.sub("", text)
-    return text.strip().upper()
+    text = _CONTROL.sub("", text).strip()
+    while _AIM_PREFIX.match(text):
+        text = _AIM_PREFIX.sub("", text, count=1).strip()
+    return text.upper()
 
 
 @dataclass(frozen=True, order=True)

@@ -159,7 +159,7 @@ class ExchangeRepository:
         self._s.add(ExchangeRow(
             exchange_id=exchange_id, staff_id=staff_id, operator=operator, site=site,
             courier=outcome.courier, at_confirmed=at_confirmed,
-            status="awaiting_collection" if outcome.courier else "completed",
+            status="awaiting_collection" if outcome.awaiting_collection else "completed",
             occurred_at=occurred_at.isoformat(), local_date=occurred_at.date().isoformat(),
             event_seq=seq))
         self._s.flush()

@@ -152,6 +152,9 @@ def _store(uow, actor: Operator, req: ExchangeRequest,  # noqa: ANN001 - unit of
                       req.at_confirmed, now, seq, outcome, types)
     for tag in outcome.reclamation_tasks:
         uow.tasks.add(tag, req.person.staff_id, exchange_id, now.isoformat())
+    for device in req.returned:  # a desktop handed back at the counter settles its task (R4)
+        if not req.courier and uow.tasks.open_task(device.tag) is not None:
+            uow.tasks.close(device.tag, now.isoformat(), actor.staff_id)
     crash_point("exchange_rows_written")
     receipt = ExchangeReceipt(exchange_id, outcome, seq, req.person.name)
     payload = receipt.as_json() | {"person": req.person.staff_id, "lost": list(outcome.lost),

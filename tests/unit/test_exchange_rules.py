@@ -268,3 +268,27 @@ def test_empty_or_repeated_scans_are_bad_input():
 def test_handing_back_without_issue_is_allowed():
     outcome = decide_exchange(request(returned=[held("OLD-0001")]))
     assert outcome.returned == ("OLD-0001",) and outcome.issued == ()
+
+
+def test_an_override_cannot_take_back_a_device_that_was_never_issued():
+    in_stock = stock("NEW-0009")
+    with pytest.raises(RuleRefused) as refused:
+        decide_exchange(request(returned=[in_stock], issued=[stock("NEW-0001")],
+                                holdings=[], override=LEAD_OVERRIDE))
+    assert refused.value.error_code == "R3"
+
+
+def test_a_courier_only_awaits_a_device_the_person_holds():
+    theirs = held("OLD-0009", holder="P999")
+    with pytest.raises(RuleRefused):
+        decide_exchange(request(SHIELDING, returned=[theirs], issued=[stock("NEW-0001")],
+                                holdings=[], courier=True, override=LEAD_OVERRIDE,
+                                allowance=CourierAllowance(3, 0)))
+
+
+def test_a_courier_laptop_with_nothing_to_collect_is_issued_at_once():
+    outcome = decide_exchange(request(SHIELDING, issued=[stock("NEW-0001")],
+                                      holdings=[held("OLD-0002", holder="P200")], courier=True,
+                                      override=LEAD_OVERRIDE, allowance=CourierAllowance(3, 0)))
+    assert outcome.awaiting_collection == () and outcome.lost == ("OLD-0002",)
+    assert {d.tag: d.state for d in outcome.changed}["NEW-0001"] is DeviceState.ISSUED

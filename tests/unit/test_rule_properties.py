@@ -242,8 +242,6 @@ class ModelStation:
         before = self.snapshot()
         try:
             request = self.request(attempt)
-            if known_bug(request, self):
-                return None
             outcome = decide_exchange(request)
         except (RuleRefused, BadInput):
             assert self.snapshot() == before
@@ -259,9 +257,11 @@ class ModelStation:
         for tag in outcome.issued:
             assert tag not in self.ever_issued, f"{tag} issued a second time"
             self.ever_issued.add(tag)
-        if outcome.courier:
+        if outcome.awaiting_collection:
             self.cases.append(CourierCase(attempt.person, list(outcome.awaiting_collection),
                                           outcome.issued))
+        if not outcome.courier:  # a desktop handed back at the counter settles its task (R4)
+            self.open_tasks -= {d.tag for d in request.returned}
         self.open_tasks |= set(outcome.reclamation_tasks)
         self.allowance = self.allowance.after(outcome.counter_laptops, outcome.courier_laptops)
         return outcome
@@ -328,28 +328,6 @@ class ModelStation:
                 f"open reclamation task for {tag}, which is {d.state.value}: it cannot be reclaimed")
 
 
-def known_bug(req: ExchangeRequest, station: ModelStation) -> str | None:
-    """An exchange that hits a bug reported in app/ (see the xfail tests below): skipped here so
-    that the rest of the sequence is still exercised. Remove each case once its bug is fixed."""
-    if any(d.tag in station.open_tasks for d in req.returned):
-        return "a desktop with an open reclamation task handed back in an exchange"
-    if req.override is None:
-        return None
-    unreturnable = [d for d in req.returned
-                    if DeviceState.RETURNED not in TRANSITIONS[d.state]]
-    if unreturnable and not req.courier:
-        return "R3 override hands back a device that cannot be returned"
-    awaited = {t for case in station.cases for t in case.awaiting}
-    if any(d.tag in awaited for d in req.returned):
-        return "R3 override hands back a device awaited from a courier exchange"
-    if req.courier and any(d.state is not DeviceState.ISSUED or d.holder != req.person.staff_id
-                           for d in req.returned):
-        return "courier exchange under R3 override awaits a device the person does not hold"
-    if req.courier and not (req.returned or req.unknown_returns):
-        return "courier exchange under R1 override awaits nothing"
-    return None
-
-
 def pick(items: list[str], n: int) -> str | None:
     return items[n % len(items)] if items else None
 
@@ -410,8 +388,6 @@ def test_a_refused_exchange_changes_nothing_and_says_which_rules(population, ste
             violations = check_exchange(request)
         except BadInput:
             continue
-        if known_bug(request, station):
-            continue
         try:
             decide_exchange(request)
         except RuleRefused as refused:
@@ -458,8 +434,6 @@ def test_any_text_parses_to_a_tag_of_the_pattern_or_is_bad_input(text):
     assert parsed.value == clean_scan(text) and AssetTag.parse(parsed.value) == parsed
 
 
-@pytest.mark.xfail(strict=True, reason="app/domain/tags.py clean_scan strips whitespace before "
-                   "control characters and AIM prefixes only once, so a second pass can strip more")
 @settings(max_examples=100, deadline=None)
 @given(text=st.text(max_size=30))
 @example(text="\x00 ]C0LT-000123")
@@ -599,12 +573,6 @@ def test_the_service_layer_stores_what_the_rules_decide_and_nothing_when_refused
             check_stored(db, model)
             for action in steps:
                 resolved = model.resolve(action)
-                if isinstance(resolved, Attempt):
-                    try:
-                        if known_bug(model.request(resolved), model):
-                            continue
-                    except BadInput:
-                        pass
                 before = stored(db)
                 done = service_step(opened.context, resolved)
                 assert done == model.apply(resolved), resolved
@@ -618,10 +586,7 @@ def test_the_service_layer_stores_what_the_rules_decide_and_nothing_when_refused
         shutil.rmtree(folder, ignore_errors=True)
 
 
-# -- bugs these properties found in app/, pinned until fixed -----------------------------------
-# Each test states what must hold, whichever way the bug is fixed; `known_bug()` above skips the
-# same shapes in the property tests. When a test starts passing (XPASS fails the run), drop its
-# xfail marker and its case in `known_bug()`.
+# -- cases these properties found in app/ (each was a bug, now fixed) -------------------------
 
 @pytest.fixture
 def counter(empty_station, tmp_path):
@@ -663,9 +628,6 @@ def state_of(ctx, tag: str) -> DeviceState:  # noqa: ANN001
     return lookup.find_device(ctx, tag).device.state
 
 
-@pytest.mark.xfail(strict=True, reason="app/domain/exchange.py _r3_register/_returned: an R3 "
-                   "override lets a device that cannot be returned (in stock, returned, courier "
-                   "pending...) be handed back; Device.moved_to raises ValueError (CLI exit 1)")
 def test_an_override_cannot_hand_back_a_device_that_is_in_stock(counter):
     from app.services import exchanges
 
@@ -675,10 +637,6 @@ def test_an_override_cannot_hand_back_a_device_that_is_in_stock(counter):
             override=exchanges.OverrideRequest(REASON, LEAD, "2222")))
 
 
-@pytest.mark.xfail(strict=True, reason="app/domain/exchange.py _outcome: a courier exchange under "
-                   "an R3 override awaits a laptop registered to someone else, who can hand it "
-                   "back at the counter; collect then raises ValueError and the new laptop stays "
-                   "courier_pending for ever")
 def test_a_courier_exchange_only_awaits_a_device_the_person_holds(counter):
     ctx = counter.context
     counter_step(ctx, "exchange", "P9", ("OLD-0005",), ("NEW-0001",), courier=True, override=True)
@@ -687,9 +645,6 @@ def test_a_courier_exchange_only_awaits_a_device_the_person_holds(counter):
     assert state_of(ctx, "NEW-0001") in (DeviceState.IN_STOCK, DeviceState.ISSUED)
 
 
-@pytest.mark.xfail(strict=True, reason="app/domain/exchange.py _r5_courier/_outcome: a courier "
-                   "exchange with nothing handed back (R1 override, laptop lost) awaits nothing, so "
-                   "the new laptop stays courier_pending for ever")
 def test_a_courier_exchange_with_nothing_to_send_back_does_not_leave_the_laptop_pending(counter):
     ctx = counter.context
     counter_step(ctx, "exchange", "P9", (), ("NEW-0001",), courier=True, override=True)
@@ -697,10 +652,6 @@ def test_a_courier_exchange_with_nothing_to_send_back_does_not_leave_the_laptop_
     assert state_of(ctx, "NEW-0001") in (DeviceState.IN_STOCK, DeviceState.ISSUED)
 
 
-@pytest.mark.xfail(strict=True, reason="app/domain/exchange.py _r3_register: the 'awaited from a "
-                   "courier exchange: scan it in with Collect' violation is R3 and so overridable; "
-                   "the device becomes returned by a counter exchange, and collect then raises "
-                   "ValueError, leaving the courier laptop pending for ever")
 def test_a_device_awaited_by_courier_cannot_be_handed_back_at_the_counter_by_override(counter):
     ctx = counter.context
     assert counter_step(ctx, "exchange", "P9", ("OLD-0009",), ("NEW-0001",), courier=True)
@@ -709,9 +660,6 @@ def test_a_device_awaited_by_courier_cannot_be_handed_back_at_the_counter_by_ove
     assert state_of(ctx, "NEW-0001") is DeviceState.ISSUED
 
 
-@pytest.mark.xfail(strict=True, reason="app/services/exchanges.py _store: a sole-use desktop "
-                   "handed back in an exchange keeps its open reclamation task; reclaim then "
-                   "raises ValueError (returned cannot become returned) and the task never closes")
 def test_handing_back_a_desktop_at_the_counter_settles_its_reclamation_task(counter):
     from app.services import stock
 
