@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, help="where the local database lives")
     parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     parser.add_argument("--operator", metavar="STAFF_ID", help="who acts (PIN from EXCHANGE_PIN)")
+    parser.add_argument("--self-check", action="store_true", help="check this installation "
+                        "(modules, database, migrations on a copy, label decode, PDF); exit 0 "
+                        "when all pass")
+    parser.add_argument("--demo", action="store_true", help=f"use a demo station in its own "
+                        f"folder ({DEMO_STATION} at {DEMO_SITE}, admin {DEMO_ADMIN}, PIN "
+                        f"{DEMO_PIN}), filled with a demo site by `init` or the window")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     commands.add_parser("gui", help="open the counter window")
@@ -110,14 +116,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--date", required=True, metavar="YYYY-MM-DD")
     p.add_argument("--out", type=Path, metavar="FILE.pdf", help="the summary as a PDF")
     p.add_argument("--csv", type=Path, metavar="FILE", help="the same figures as CSV")
+    p = kinds.add_parser("dashboard", help="the programme dashboard as a PDF")
+    p.add_argument("--out", type=Path, required=True, metavar="FILE.pdf")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=os.environ.get("EXCHANGE_LOG_LEVEL", "WARNING"))
+    from app.logs import setup_logging
+
+    setup_logging()
     as_json = "--json" in (argv if argv is not None else sys.argv[1:])
     try:
         args = build_parser().parse_args(argv)
+        if args.self_check:
+            from app import self_check
+
+            return self_check.run(args.data_dir, args.json)
+        if args.demo and (done := _demo(args)) is not None:
+            return done
         return _HANDLERS[args.command or "gui"](args)
     except StationError as exc:
         return _fail(exc.error_code, exc.user_message, exc.exit_code, as_json)
@@ -137,7 +153,43 @@ def main(argv: list[str] | None = None) -> int:
 def _gui(args: argparse.Namespace) -> int:
     from app.ui.application import run_gui  # Qt is imported only for the window
 
-    return run_gui(args.data_dir, args.operator)
+    return run_gui(args.data_dir, args.operator, getattr(args, "demo_pin", None))
+
+
+DEMO_STATION, DEMO_SITE, DEMO_ADMIN, DEMO_PIN = "DEMO-01", "Demo Site", "A1", "1234"
+
+
+def _demo(args: argparse.Namespace) -> int | None:
+    """--demo: the data dir becomes <data dir>/demo; `init` and the window set it up (a new
+    station, its admin, the demo site) and the window opens signed in as the demo admin."""
+    from app.config import default_data_dir
+    from app.services import counter
+
+    args.data_dir = args.data_dir or default_data_dir() / "demo"
+    if args.command not in (None, "gui", "init"):
+        return None
+    admin, pin = getattr(args, "admin", None) or DEMO_ADMIN, os.environ.get(
+        "EXCHANGE_NEW_PIN") or DEMO_PIN
+    opened = open_station(args.data_dir, create=True)
+    try:
+        created = counter.needs_first_run(opened.context)
+        if created:
+            counter.first_run(opened.context, getattr(args, "station", None) or DEMO_STATION,
+                              getattr(args, "site", None) or DEMO_SITE, admin,
+                              getattr(args, "name", None) or "Demo Admin", pin, with_demo=True)
+        st, db_path = station.status(opened.context), opened.db_path
+    finally:
+        opened.close()
+    result = {"station": st.station, "site": st.site, "created": created,
+              "database": str(db_path), "admin": admin, "pin": pin if created else None}
+    text = (f"demo station {st.station} at {st.site} {'created' if created else 'opened'} "
+            f"({db_path})" + (f"; sign in as {admin} with PIN {pin}" if created else ""))
+    if args.command == "init":
+        return _done(args, result, text)
+    print(text, file=sys.stderr)
+    if not args.operator:
+        args.operator, args.demo_pin = admin, pin
+    return None
 
 
 def _init(args: argparse.Namespace) -> int:
@@ -401,6 +453,8 @@ def _report(args: argparse.Namespace) -> int:
     from app.reports.daily import to_csv, to_html
     from app.services import reports
 
+    if args.kind == "dashboard":
+        return _acting(args, lambda st, actor: _dashboard_pdf(args, st, actor))
     if not (args.out or args.csv):
         raise UsageError("report daily needs --out FILE.pdf and/or --csv FILE")
 
@@ -412,16 +466,27 @@ def _report(args: argparse.Namespace) -> int:
             write_html_pdf(to_html(summary), args.out, f"Daily swap summary {summary.site} "
                            f"{summary.date}")
         if args.csv:
-            try:
-                args.csv.write_text(to_csv(summary), encoding="utf-8")
-            except OSError as exc:
-                raise BadInput(f"cannot write {args.csv}: {exc.strerror or exc}") from None
+            reports.write_csv(args.csv, to_csv(summary))
         written = " and ".join(str(p) for p in (args.out, args.csv) if p)
         return _done(args, summary.as_json() | {"out": str(args.out) if args.out else None,
                                                 "csv": str(args.csv) if args.csv else None},
                      f"daily summary of {summary.site} for {summary.date} written to {written}"
                      + (" (no activity)" if summary.quiet else ""))
     return _acting(args, act)
+
+
+def _dashboard_pdf(args: argparse.Namespace, st: Station, actor: Operator) -> int:
+    from app.reports import dashboard
+    from app.services import reports
+    from app.ui.charts import refresh_chart
+    from app.ui.printing import ensure_gui_application, write_html_pdf
+
+    board = reports.dashboard(st.context, actor)
+    ensure_gui_application()
+    write_html_pdf(dashboard.to_html(board), args.out, "Programme dashboard",
+                   {dashboard.CHART_URL: refresh_chart(board.cumulative())})
+    return _done(args, {"out": str(args.out), "refreshed_percent": round(board.percent_refreshed, 1)},
+                 f"dashboard written to {args.out} ({board.percent_refreshed:.1f}% refreshed)")
 
 
 _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {

@@ -23,6 +23,8 @@ $ES --data-dir "$tmp/st" --operator A1 exchange --person P1008 --issue NEW-00008
 $ES --data-dir "$tmp/st" --operator A1 report daily --site "Hutton HQ" --date "$(date +%F)" \
     --out "$tmp/daily.pdf" >/dev/null
 $ES label $(printf 'NEW-%05d ' $(seq 1 21)) --format pdf --size a4-21 --out "$tmp/labels.pdf" >/dev/null
+$ES --data-dir "$tmp/st" --operator A1 report dashboard --out "$tmp/dashboard.pdf" >/dev/null
 pdftoppm -r 80 -png -singlefile "$tmp/daily.pdf" resources/screenshots/daily-summary
+pdftoppm -r 80 -png -singlefile "$tmp/dashboard.pdf" resources/screenshots/dashboard
 pdftoppm -r 80 -png -singlefile "$tmp/labels.pdf" resources/screenshots/label-sheet
-echo "wrote resources/screenshots/daily-summary.png and label-sheet.png"
+echo "wrote resources/screenshots/daily-summary.png, dashboard.png and label-sheet.png"

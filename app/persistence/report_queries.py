@@ -108,3 +108,56 @@ class ReportQueries:
             .where(_on(EventRow.occurred_at, date)).group_by(EventRow.operator, OperatorRow.name)
             .order_by(EventRow.operator))
         return [{"staff_id": op, "name": name, "actions": n} for op, name, n in rows]
+
+    # -- the programme dashboard ---------------------------------------------------------------
+
+    def register_by_site_and_type(self) -> list[tuple[str, str, int]]:
+        """(site, type, devices) of the old devices in the register: what is to be refreshed."""
+        return [tuple(r) for r in self._s.execute(
+            select(func.coalesce(DeviceRow.site, ""), DeviceRow.type, func.count())
+            .where(DeviceRow.origin == "register").group_by(DeviceRow.site, DeviceRow.type))]
+
+    def refreshed_by_site_and_type(self) -> list[tuple[str, str, int]]:
+        """(site, type, devices) handed back or written off in exchanges: refreshed."""
+        return [tuple(r) for r in self._s.execute(
+            select(ExchangeRow.site, ExchangeItemRow.device_type, func.count()).join(ExchangeRow)
+            .where(ExchangeItemRow.direction.in_(("returned", "lost")))
+            .group_by(ExchangeRow.site, ExchangeItemRow.device_type))]
+
+    def refreshed_by_day(self) -> list[tuple[str, int]]:
+        return [tuple(r) for r in self._s.execute(
+            select(ExchangeRow.local_date, func.count()).join(ExchangeItemRow)
+            .where(ExchangeItemRow.direction.in_(("returned", "lost")))
+            .group_by(ExchangeRow.local_date).order_by(ExchangeRow.local_date))]
+
+    def backlog_returned_at(self) -> list[str]:
+        """When each device now awaiting sanitisation came back (ISO timestamps, oldest first)."""
+        returned = (select(ExchangeItemRow.asset_tag.label("tag"),
+                           func.max(ExchangeRow.occurred_at).label("at")).join(ExchangeRow)
+                    .where(ExchangeItemRow.direction == "returned")
+                    .group_by(ExchangeItemRow.asset_tag))
+        reclaimed = (select(ReclamationTaskRow.asset_tag.label("tag"),
+                            func.max(ReclamationTaskRow.closed_at).label("at"))
+                     .where(ReclamationTaskRow.closed_at.is_not(None))
+                     .group_by(ReclamationTaskRow.asset_tag))
+        times = dict(self._s.execute(returned).all())
+        times.update({t: at for t, at in self._s.execute(reclaimed) if at > times.get(t, "")})
+        backlog = self._s.scalars(select(DeviceRow.asset_tag).where(DeviceRow.state == "returned"))
+        return sorted(times.get(tag, "") for tag in backlog)
+
+    def exceptions_by_site(self) -> dict[str, int]:
+        return dict(self._s.execute(
+            select(ExchangeRow.site, func.count()).join(
+                ExceptionRow, ExceptionRow.exchange_id == ExchangeRow.exchange_id)
+            .group_by(ExchangeRow.site)).all())
+
+    def spend_pence(self) -> tuple[int, int, int]:
+        """(cost of new devices issued, cost of stock received, stock devices without a cost)."""
+        issued = self._s.scalar(select(func.coalesce(func.sum(DeviceRow.unit_cost_pence), 0))
+                                .where(DeviceRow.origin == "stock",
+                                       DeviceRow.state != "in_stock")) or 0
+        received = self._s.scalar(select(func.coalesce(func.sum(DeviceRow.unit_cost_pence), 0))
+                                  .where(DeviceRow.origin == "stock")) or 0
+        uncosted = self._s.scalar(select(func.count()).select_from(DeviceRow).where(
+            DeviceRow.origin == "stock", DeviceRow.unit_cost_pence.is_(None))) or 0
+        return issued, received, uncosted

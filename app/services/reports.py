@@ -8,8 +8,22 @@ from app.domain import events
 from app.domain.people import Operator, Permission
 from app.domain.rules import BadInput
 from app.reports.daily import DailySummary
+from app.reports.dashboard import Dashboard
 from app.services.context import ServiceContext
 from app.services.station import courier_allowance, station_site
+
+
+def station_site_name(ctx: ServiceContext) -> str:
+    with ctx.uow_factory(write=False) as uow:
+        return station_site(uow)
+
+
+def write_csv(path, text: str) -> None:  # noqa: ANN001 - a Path
+    """Write a report's CSV, or say plainly why it could not be written."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise BadInput(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def parse_date(text: str) -> str:
@@ -54,6 +68,26 @@ def daily_summary(ctx: ServiceContext, actor: Operator, site: str, day: str) -> 
             open_collections=tuple(q.open_courier_collections(own_site)),
             disputed_devices=disputed_devices, disputed_people=disputed_people,
             unsynced_events=uow.unsynced_events(), operators=tuple(q.operators_of_day(day)))
+
+
+def dashboard(ctx: ServiceContext, actor: Operator) -> Dashboard:
+    """The programme dashboard as this station sees it (its own database; works offline)."""
+    actor.require(Permission.REPORT)
+    with ctx.uow_factory(write=False) as uow:
+        q, now, info = uow.reports, uow.now(), uow.station.get()
+        allowance = courier_allowance(uow)
+        spend, received, uncosted = q.spend_pence()
+        return Dashboard(
+            scope=f"station {info.station_id} ({info.site})",
+            generated_at=now.strftime("%Y-%m-%d %H:%M"), today=now.date().isoformat(),
+            register={(s, t): n for s, t, n in q.register_by_site_and_type()},
+            refreshed={(s, t): n for s, t, n in q.refreshed_by_site_and_type()},
+            by_day=tuple(q.refreshed_by_day()),
+            courier_laptops=allowance.courier_laptops, laptops_issued=allowance.laptops_issued,
+            backlog_returned_at=tuple(q.backlog_returned_at()),
+            reclamations_open=uow.tasks.open_count(),
+            exceptions_by_site=q.exceptions_by_site(), spend_pence=spend,
+            stock_received_pence=received, uncosted_stock=uncosted)
 
 
 def _received(day_events: list[dict]) -> int:

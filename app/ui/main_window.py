@@ -22,6 +22,7 @@ from app.ui.feedback import Feedback, Outcome, Tone
 from app.ui.goods_in_panel import GoodsInPanel
 from app.ui.panel import Panel, name_view_parts
 from app.ui.reclamation_panel import ReclamationPanel
+from app.ui.reports_panel import ReportsPanel
 from app.ui.sanitisation_panel import SanitisationPanel
 from app.ui.session import CounterSession
 from app.ui.sign_in import SignInDialog
@@ -53,7 +54,7 @@ class MainWindow(QMainWindow):
         self.exchange = ExchangePanel(session)
         self.panels: list[Panel] = [self.exchange, GoodsInPanel(session),
                                     ReclamationPanel(session), CollectionsPanel(session),
-                                    SanitisationPanel(session)]
+                                    SanitisationPanel(session), ReportsPanel(session)]
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("screens")
         self.tabs.setAccessibleName("Screens")

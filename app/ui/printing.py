@@ -78,20 +78,37 @@ def _paint_label(painter, lay: LabelLayout, ox: int, oy: int) -> None:  # noqa: 
                      int(Qt.AlignmentFlag.AlignCenter), lay.tag)
 
 
-def write_html_pdf(html: str, path: Path, title: str) -> None:
-    """An HTML report (QTextDocument's subset) as an A4 PDF with 15 mm margins."""
+def report_document(html: str, images: dict | None = None):  # noqa: ANN201 - QTextDocument
+    """An HTML report as a QTextDocument, with its images (name -> QImage) as resources."""
     ensure_gui_application()
-    from PySide6.QtCore import QMarginsF
-    from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QTextDocument
 
+    document = QTextDocument()
+    for name, image in (images or {}).items():
+        document.addResource(QTextDocument.ResourceType.ImageResource, QUrl(name), image)
+    document.setHtml(html)
+    return document
+
+
+def a4_layout():  # noqa: ANN201 - QPageLayout
+    from PySide6.QtCore import QMarginsF
+    from PySide6.QtGui import QPageLayout, QPageSize
+
+    return QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
+                       QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
+
+
+def write_html_pdf(html: str, path: Path, title: str, images: dict | None = None) -> None:
+    """An HTML report (QTextDocument's subset) as an A4 PDF with 15 mm margins."""
+    from PySide6.QtGui import QPdfWriter
+
+    document = report_document(html, images)
     writer = QPdfWriter(str(path))
     writer.setTitle(title)
-    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4),
-                                     QPageLayout.Orientation.Portrait,
-                                     QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter))
-    document = QTextDocument()
-    document.setHtml(html)
+    writer.setPageLayout(a4_layout())
     document.print_(writer)
+    del writer  # finish the file now
     if not Path(path).exists():
         raise BadInput(f"cannot write {path}: check the folder exists and is writable")
 
