@@ -20,6 +20,7 @@ from app.ui.collections_panel import CollectionsPanel
 from app.ui.exchange_panel import ExchangePanel
 from app.ui.feedback import Feedback, Outcome, Tone
 from app.ui.goods_in_panel import GoodsInPanel
+from app.ui.help_menu import add_help_menu
 from app.ui.panel import Panel, name_view_parts
 from app.ui.reclamation_panel import ReclamationPanel
 from app.ui.reports_panel import ReportsPanel
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self.mute_action = self._action(view, "Mute sounds", "Ctrl+M", self._on_mute_toggled,
                                         self.settings.muted)
         self._action(view, "Keyboard shortcuts", "F1", self._show_shortcuts)
+        add_help_menu(self)
 
     def _action(self, menu, text: str, keys, slot, checked: bool | None = None) -> QAction:  # noqa: ANN001
         action = QAction(text, self)
