@@ -180,3 +180,19 @@ def test_events_are_stored_as_jsonb_with_their_station_hash(central, demo_statio
         assert row.fetchone() == ("HQ-01", "applied")
     with psycopg.connect(central.replace("+psycopg", "")) as conn:
         assert conn.execute("SELECT count(DISTINCT event_id) FROM event").fetchone()[0] == 7
+
+
+def test_an_event_id_already_stored_at_another_position_is_never_stored_twice(
+        central, demo_station):
+    from app.sync.push import _send
+
+    outbox = StationOutbox(demo_station.engine)
+    station = outbox.station()
+    with central_conn(central) as conn:
+        push(outbox, conn)
+        first = outbox.events_after(station.epoch, 0, 1)[0]
+        replayed = first.__class__(**{**first.__dict__, "seq": 8})
+        batch = _send(conn, station.station_id, station.epoch, [replayed])
+        kinds = conn.execute("SELECT kind FROM sync_conflict").fetchall()
+    assert (batch.status, batch.hwm, batch.inserted) == ("mismatch", 7, 0)
+    assert kinds == [("PAYLOAD_MISMATCH",)] and len(stored(central)) == 7

@@ -286,6 +286,7 @@ DECLARE
     v_seq bigint;
     v_sha text;
     v_stored event;
+    v_new_hwm bigint;
 BEGIN
     PERFORM sync_authorise(p_station);
     status := 'ok'; inserted := 0; conflicts := 0;
@@ -359,7 +360,8 @@ BEGIN
         inserted := inserted + 1;
     END LOOP;
     -- 7. move hwm (the caller commits)
-    UPDATE station_stream s SET hwm = sync_push_batch.hwm, last_push_at = now()
+    v_new_hwm := hwm;  -- (the OUT parameter shares the column's name)
+    UPDATE station_stream s SET hwm = v_new_hwm, last_push_at = now()
      WHERE s.station_id = p_station AND s.epoch = p_epoch;
 END $$;
 
