@@ -122,3 +122,15 @@ def test_conflicts_do_not_depend_on_the_order_stations_arrive(pg_database_factor
 
     sync(second, a)  # the demo data first, as in `first`
     assert conflicts(first, (b, c, a)) == conflicts(second, (c, a, b))
+
+
+def test_a_handover_the_register_contradicts_is_a_conflict_on_the_device(central,
+                                                                          offline_pair):
+    a, _b = offline_pair
+    with psycopg.connect(libpq(central), autocommit=True) as conn:  # central moved it meanwhile
+        conn.execute("UPDATE device_state SET holder = 'P1009' WHERE asset_tag = 'OLD-00001'")
+    swap(a, 1, new=1)  # offline, HQ-01 still believes P1001 holds OLD-00001
+    sync(central, a)
+    [conflict] = open_conflicts(central)
+    assert (conflict.kind, conflict.subject) == ("HANDOVER_MISMATCH", "device:OLD-00001")
+    assert device(a, "OLD-00001").disputed
