@@ -16,13 +16,15 @@ VPY    := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: help run test bench clean setup system-deps venv
+.PHONY: help run test bench clean setup system-deps venv dist test-dist
 
 help:
 	@echo "make run    set up and open the counter window"
 	@echo "make test   set up, provide PostgreSQL, run the whole test suite offscreen"
 	@echo "make bench  set up and run bench/bench_*.py"
 	@echo "make clean  remove .venv and caches"
+	@echo "make dist       build the frozen one-folder program, dist/exchange-station (docs/BUILD.md)"
+	@echo "make test-dist  self-check the frozen build and screenshot its window under Xvfb"
 
 system-deps:
 	@scripts/ensure_system_deps.sh
@@ -66,6 +68,20 @@ bench: setup
 	    QT_QPA_PLATFORM=offscreen $(VPY) "$$script" || failed+=("$$script"); \
 	done; \
 	if [ $${#failed[@]} -gt 0 ]; then echo "FAILED: $${failed[*]}" >&2; exit 1; fi
+
+# The frozen build (build.spec, PyInstaller): the build extra goes into .venv beside the test one.
+BUILD_STAMP := $(VENV)/.installed-build
+
+dist: setup
+	@if [ ! -f $(BUILD_STAMP) ] || [ pyproject.toml -nt $(BUILD_STAMP) ]; then \
+	    $(VPY) -m pip install --disable-pip-version-check -e '.[test,build]'; \
+	    touch $(BUILD_STAMP); \
+	fi
+	$(VPY) -m PyInstaller --noconfirm --log-level WARN build.spec
+	@du -sh dist/exchange-station
+
+test-dist: system-deps
+	scripts/test_dist.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache build dist *.egg-info \
