@@ -449,7 +449,8 @@ def replay(events: list[dict]) -> dict[str, tuple[str, str | None]]:
             if not p["courier"]:
                 state.update({tag: ("returned", None) for tag in p["returned"]})
             state.update({tag: ("lost", None) for tag in p["lost"]})
-            new = "courier_pending" if p["courier"] else "issued"
+            # a courier laptop waits for the old device; with nothing to collect it is issued
+            new = "courier_pending" if p["courier"] and p["awaiting_collection"] else "issued"
             state.update({tag: (new, person) for tag in p["issued"]})
         elif event["type"] == "courier.collected":
             state[p["collected"]] = ("returned", None)

@@ -242,6 +242,8 @@ class ModelStation:
         before = self.snapshot()
         try:
             request = self.request(attempt)
+            if known_bug(request, self):
+                return None
             outcome = decide_exchange(request)
         except (RuleRefused, BadInput):
             assert self.snapshot() == before
@@ -272,6 +274,7 @@ class ModelStation:
         if case is None:
             return False
         self.devices[tag] = self.devices[tag].moved_to(DeviceState.RETURNED, None)
+        self.open_tasks.discard(tag)  # a desktop collected settles its reclamation task (R4)
         case.awaiting.remove(tag)
         if not case.awaiting:
             self.cases.remove(case)
@@ -326,6 +329,16 @@ class ModelStation:
             assert d.type is DeviceType.DESKTOP and d.state in (DeviceState.ISSUED,
                                                                  DeviceState.LOST), (
                 f"open reclamation task for {tag}, which is {d.state.value}: it cannot be reclaimed")
+
+
+def known_bug(req: ExchangeRequest, station: ModelStation) -> str | None:
+    """An exchange that hits a bug reported in app/ and pinned by an xfail test below: skipped
+    so that the rest of the sequence is still exercised. Remove each case once it is fixed."""
+    awaited_elsewhere = {t for case in station.cases if case.person != req.person.staff_id
+                         for t in case.awaiting}
+    if req.override and any(d.tag in awaited_elsewhere for d in req.returned):
+        return "R3 override hands back a device awaited by another person's courier exchange"
+    return None
 
 
 def pick(items: list[str], n: int) -> str | None:
@@ -387,6 +400,8 @@ def test_a_refused_exchange_changes_nothing_and_says_which_rules(population, ste
             request = station.request(resolved)
             violations = check_exchange(request)
         except BadInput:
+            continue
+        if known_bug(request, station):
             continue
         try:
             decide_exchange(request)
@@ -517,6 +532,20 @@ def service_step(ctx, resolved) -> bool:  # noqa: ANN001 - service context, acti
     return True
 
 
+def known_service_bug(resolved, model: ModelStation) -> str | None:  # noqa: ANN001
+    """An action that hits a bug reported in app/ and pinned by an xfail test below."""
+    if isinstance(resolved, Attempt):
+        try:
+            return known_bug(model.request(resolved), model)
+        except BadInput:
+            return None
+    name, tag = resolved
+    if name == "reclaim" and tag not in model.open_tasks and tag in model.devices and \
+            model.devices[tag].state is DeviceState.RETURNED and model.devices[tag].sole_use:
+        return "a desktop collected from a courier exchange keeps its reclamation task open"
+    return None
+
+
 def check_stored(db: Path, model: ModelStation) -> None:
     """The stored data agrees with the model, and keeps the invariants on its own."""
     conn = sqlite3.connect(db)
@@ -573,6 +602,8 @@ def test_the_service_layer_stores_what_the_rules_decide_and_nothing_when_refused
             check_stored(db, model)
             for action in steps:
                 resolved = model.resolve(action)
+                if known_service_bug(resolved, model):
+                    continue
                 before = stored(db)
                 done = service_step(opened.context, resolved)
                 assert done == model.apply(resolved), resolved
@@ -590,14 +621,15 @@ def test_the_service_layer_stores_what_the_rules_decide_and_nothing_when_refused
 
 @pytest.fixture
 def counter(empty_station, tmp_path):
-    """P1..P9 each hold laptop OLD-000n (P9 shielding; P1 also sole-use desktop DSK-0001),
+    """P1..P9 each hold laptop OLD-000n (P1 and P9 shielding; P1 also sole-use desktop DSK-0001),
     NEW-0001..9 in stock, and P2..P4 exchanged over the counter (so R5 allows a courier)."""
     from app.bootstrap import open_station
     from app.services import exchanges
 
     data_dir = shutil.copytree(empty_station, tmp_path / "station")
     opened = open_station(data_dir)
-    people = tuple(Person(f"P{n}", f"Person {n}", SITE, shielding=n == 9) for n in range(1, 10))
+    people = tuple(Person(f"P{n}", f"Person {n}", SITE, shielding=n in (1, 9))
+                   for n in range(1, 10))
     devices = tuple(Device(f"OLD-000{n}", f"SO{n}", DeviceType.LAPTOP, "EliteBook", "Windows 8.1",
                            DeviceState.ISSUED, holder=f"P{n}", site=SITE) for n in range(1, 10))
     devices += (Device("DSK-0001", "SD1", DeviceType.DESKTOP, "EliteDesk", "Windows 8.1",
@@ -676,3 +708,31 @@ def _engineer():
     from app.domain.people import Operator, Role
 
     return Operator("E1", "Eve Engineer", Role.ENGINEER)
+
+
+@pytest.mark.xfail(strict=True, reason="app/domain/exchange.py _r3_register only refuses (beyond "
+                   "override) a device awaited by the requesting person's own courier exchange; "
+                   "someone else can hand it back under an R3 override, and collect then raises "
+                   "ValueError, leaving the courier laptop pending for ever")
+def test_a_device_awaited_by_someone_elses_courier_cannot_be_handed_back_by_override(counter):
+    ctx = counter.context
+    assert counter_step(ctx, "exchange", "P9", ("OLD-0009",), ("NEW-0001",), courier=True)
+    counter_step(ctx, "exchange", "P8", ("OLD-0009",), (), override=True)
+    counter_step(ctx, "collect", "OLD-0009")
+    assert state_of(ctx, "NEW-0001") is DeviceState.ISSUED
+
+
+@pytest.mark.xfail(strict=True, reason="app/services/exchanges.py collect: a sole-use desktop "
+                   "collected from a courier exchange keeps its open reclamation task; reclaim then "
+                   "raises ValueError (returned cannot become returned) and the task never closes")
+def test_collecting_a_desktop_by_courier_settles_its_reclamation_task(counter):
+    from app.services import stock
+
+    ctx = counter.context
+    assert counter_step(ctx, "exchange", "P1", ("OLD-0001",), ("NEW-0001",))
+    assert [t.tag for t in stock.open_reclamation_tasks(ctx)] == ["DSK-0001"]
+    assert counter_step(ctx, "exchange", "P1", ("DSK-0001",), ("NEW-0008",), courier=True)
+    assert counter_step(ctx, "collect", "DSK-0001")
+    counter_step(ctx, "reclaim", "DSK-0001")
+    assert stock.open_reclamation_tasks(ctx) == []
+    assert state_of(ctx, "DSK-0001") is DeviceState.RETURNED
