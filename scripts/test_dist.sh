@@ -6,7 +6,9 @@
 #      is the one loaded, migrations run on a copy);
 #   3. under Xvfb the counter window opens on that station, signed in (--operator A1 and
 #      EXCHANGE_PIN), and the program saves a screenshot of the screen and quits
-#      (EXCHANGE_SCREENSHOT): resources/screenshots/frozen-build.png.
+#      (EXCHANGE_SCREENSHOT): resources/screenshots/frozen-build.png;
+#   4. as root, the self-check again with the system's libzbar hidden (a mount namespace), to
+#      show the bundled one is enough.
 # Logs go to a temporary folder (EXCHANGE_LOG_DIR) and are printed if a step fails.
 set -euo pipefail
 
@@ -64,6 +66,19 @@ size=$(stat -c %s "$work/shot.png")
 grep -q "counter window starting" "$EXCHANGE_LOG_DIR/exchange-station.log" || fail "nothing logged"
 mkdir -p "$(dirname "$shot")"
 cp "$work/shot.png" "$shot"
+
+echo "== 4. without the system's zbar (hidden in a mount namespace; root only)"
+zbar=$(python3 -c 'import ctypes.util, sys; n = ctypes.util.find_library("zbar"); print(n or "")')
+system_zbar=$(ldconfig -p 2>/dev/null | awk -v n="$zbar" '$1 == n && !found {print $NF; found = 1}' || true)
+if [[ -n $system_zbar && $(id -u) == 0 ]] && unshare -m true 2>/dev/null; then
+    unshare -m bash -c 'mount --bind /dev/null "$(readlink -f "$1")" && shift &&
+        env -u DISPLAY QT_QPA_PLATFORM=offscreen "$@"' _ "$system_zbar" \
+        "$cli" --data-dir "$work/demo" --self-check >"$work/nozbar.txt" 2>&1 || {
+            cat "$work/nozbar.txt"; fail "self-check with the system zbar hidden"; }
+    grep "zbar library" "$work/nozbar.txt"
+else
+    echo "skipped: needs root, unshare and a system libzbar to hide"
+fi
 echo "screenshot: $shot ($size bytes)"
 echo "build size: $(du -sh "$dist" | cut -f1)"
 echo "test-dist: passed"

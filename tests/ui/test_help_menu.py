@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from PySide6.QtGui import QAction, QDesktopServices
 
 from app import __version__
