@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -118,3 +119,22 @@ def test_demo_leaves_a_named_operator_to_sign_in_with_their_own_pin(tmp_path, mo
                         lambda data_dir, operator, pin=None: opened.append((operator, pin)) or 0)
     assert main(["--data-dir", str(tmp_path), *argv]) == 0
     assert opened == ([("E9", None)] if "E9" in argv else [(DEMO_ADMIN, DEMO_PIN)])
+
+
+def test_logging_goes_to_one_rotating_file_even_in_a_windowed_program(tmp_path):
+    """A console=False exe on Windows has no stdout/stderr; setup twice adds one handler."""
+    script = (
+        "import logging, sys\n"
+        "sys.stdout = sys.stderr = None\n"
+        "from app.logs import setup_logging\n"
+        "first, again = setup_logging(), setup_logging()\n"
+        "print('printed nowhere, and no error')\n"
+        "logging.getLogger('app.test').warning('hello from a windowed program')\n"
+        "handlers = [h for h in logging.getLogger().handlers if hasattr(h, 'baseFilename')]\n"
+        "assert first == again and len(handlers) == 1, (first, again, handlers)\n")
+    env = dict(os.environ, EXCHANGE_LOG_DIR=str(tmp_path / "logs"))
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    log = (tmp_path / "logs" / "exchange-station.log").read_text(encoding="utf-8")
+    assert re.search(r"WARNING +\d+ app\.test: hello from a windowed program", log), log
