@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import pkgutil
 import sqlite3
 import sys
@@ -27,6 +28,8 @@ from app import __version__
 
 SELF_CHECK_TAG = "CHK-0001"
 PDF_MARKER = "Exchange Station self-check"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -80,9 +83,7 @@ def run_checks(data_dir: Path | None, work: Path,
             if isinstance(exc, KeyboardInterrupt):
                 raise
             ok, detail = False, f"{exc.__class__.__name__}: {exc}"
-            import logging
-            logging.getLogger(__name__).info("self-check %s failed\n%s", name,
-                                             traceback.format_exc())
+            log.info("self-check %s failed\n%s", name, traceback.format_exc())
         result = CheckResult(name, ok, detail, int((time.perf_counter() - started) * 1000))
         report(result)
         results.append(result)
@@ -308,14 +309,12 @@ def check_pdf(work: Path) -> str:
 
 
 def check_log_file() -> str:
-    import logging
-
     from app.logs import setup_logging
 
     path = setup_logging()
     if path is None:
         raise RuntimeError("the log directory cannot be written")
-    logging.getLogger(__name__).info("self-check of %s (frozen: %s)", __version__, is_frozen())
+    log.info("self-check of %s (frozen: %s)", __version__, is_frozen())
     for handler in logging.getLogger().handlers:
         if getattr(handler, "exchange_station_log", False):
             handler.flush()
@@ -347,12 +346,9 @@ def _print(result: CheckResult, out: TextIO) -> None:
 
 
 def _log_summary(results: list[CheckResult]) -> None:
-    import logging
-
     failed = [r.name for r in results if not r.ok]
-    logging.getLogger(__name__).info("self-check: %d of %d passed%s", len(results) - len(failed),
-                                     len(results), f"; failed: {', '.join(failed)}" if failed
-                                     else "")
+    log.info("self-check: %d of %d passed%s", len(results) - len(failed), len(results),
+             f"; failed: {', '.join(failed)}" if failed else "")
 
 
 def _loaded_library_path(fragment: str) -> str | None:
