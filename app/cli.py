@@ -246,8 +246,10 @@ def _import(args: argparse.Namespace) -> int:
 
 def _sync(args: argparse.Namespace) -> int:
     from app.domain.rules import CentralUnreachable
+    from app.sync.central import libpq_url
     from app.sync.runner import SyncRunner
 
+    libpq_url(args.central)  # a malformed URL, or one with a password in it: exit 2
     opened = open_station(args.data_dir)
     try:
         report = SyncRunner(opened.engine).run_once(args.central)

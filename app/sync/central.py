@@ -31,6 +31,10 @@ def libpq_url(url: str) -> str:
     if not _SCHEME.match(url or ""):
         raise UsageError(f"'{masked(url)}' is not a PostgreSQL URL: use "
                          "postgresql://ROLE@HOST:PORT/DATABASE?sslmode=verify-full")
+    if urlsplit(url).password is not None:
+        raise UsageError(f"{masked(url)}: a password is never written in the URL (it would be "
+                         "kept in plain text); put it in PGPASSWORD or in a .pgpass file "
+                         "that only you can read (chmod 600)")
     return _SCHEME.sub("postgresql://", url)
 
 

@@ -72,11 +72,12 @@ class SyncRunner:
         except Exception as exc:  # noqa: BLE001 - a bug: logged, reported, nothing lost
             log.exception("sync failed")
             error = f"sync failed unexpectedly ({exc.__class__.__name__}); nothing was lost"
-        unsynced, last_sync_at = self._backlog()
+        unsynced, last_sync_at = self.backlog()
         return SyncReport(pushed, pulled, pushed_conflicts, unsynced, last_sync_at, error,
                           time.monotonic() - started)
 
-    def _backlog(self) -> tuple[int, str | None]:
+    def backlog(self) -> tuple[int, str | None]:
+        """(events central does not hold yet, the last successful sync) for the indicator."""
         try:
             station = self.outbox.station()
         except StationError:

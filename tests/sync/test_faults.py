@@ -78,6 +78,7 @@ def test_a_connection_cut_at_commit_is_settled_by_the_next_handshake(central, ma
     assert check(central, [data_dir(st)], drained=True) == []
 
 
+@pytest.mark.slow
 def test_ten_station_processes_syncing_at_once_keep_every_invariant(central, make_station):
     first = make_station("ST-00")
     load_demo(first.context, sign_in(first), SITE_A)

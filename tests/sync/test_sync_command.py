@@ -81,11 +81,21 @@ def test_sync_exits_5_when_central_cannot_be_reached_and_keeps_everything(
     assert run(capsys, "--data-dir", data, "status")[1]["unsynced_events"] == 2
 
 
-def test_sync_message_never_shows_a_password(tmp_path, capsys, monkeypatch):
+def test_a_password_in_the_url_is_refused_and_never_shown(tmp_path, capsys, monkeypatch):
     data = new_station(tmp_path, capsys, monkeypatch)
     url = f"postgresql://station:s3cret@127.0.0.1:{unused_port()}/central?sslmode=disable"
     code, out = run(capsys, "--data-dir", data, "sync", "--central", url)
-    assert code == 5 and "s3cret" not in json.dumps(out)
+    assert code == 2 and "s3cret" not in json.dumps(out)
+    assert "PGPASSWORD" in out["error"]["message"]
+
+
+def test_the_password_comes_from_pgpassword_and_sslmode_from_the_url(
+        tmp_path, capsys, monkeypatch):
+    data = new_station(tmp_path, capsys, monkeypatch)
+    monkeypatch.setenv("PGPASSWORD", "not-needed-with-trust")
+    url = f"postgresql://station@127.0.0.1:{unused_port()}/central?sslmode=require"
+    code, out = run(capsys, "--data-dir", data, "sync", "--central", url)
+    assert code == 5 and "not-needed" not in json.dumps(out)
 
 
 def test_import_central_validates_all_or_nothing_then_stations_pull_it(
