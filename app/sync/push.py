@@ -51,26 +51,31 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
             f"central holds events 1..{hwm} of station {station.station_id} but this station "
             f"has only 1..{local_max}: it was restored from an older copy. Nothing was sent; "
             "ask the central admin (a new epoch is needed)")
-    if hwm != station.acked_seq:
-        outbox.ack(hwm)  # central restored (hwm < acked) or a lost ack: central's word wins
-    pushed = conflicts = 0
-    stalled = 0
-    while hwm < local_max:
-        events = outbox.events_after(station.epoch, hwm, batch_size)
+    # Send from what this station believes central has: anything central has beyond that is
+    # compared (step 2), so a station restored from an older copy that recorded different
+    # events since cannot slip them past a PAYLOAD_MISMATCH.
+    start = min(hwm, station.acked_seq)
+    if hwm < station.acked_seq:
+        outbox.ack(hwm)  # central was restored: resend from its hwm + 1
+    pushed = conflicts = stalled = 0
+    while start < local_max:
+        events = outbox.events_after(station.epoch, start, batch_size)
         crash_point("after_outbox_read")
         batch = _send(conn, station.station_id, station.epoch, events)
         crash_point("after_pg_commit")
-        outbox.ack(batch.hwm)
         pushed, conflicts = pushed + batch.inserted, conflicts + batch.conflicts
         if batch.status == "mismatch":
             raise SyncFailed(
-                f"central holds a different event at position {batch.hwm + 1} of station "
-                f"{station.station_id}: recorded as a PAYLOAD_MISMATCH conflict; sync stopped "
-                "until the central admin looks at it")
-        stalled = stalled + 1 if batch.hwm == hwm else 0
+                f"central holds a different event than this station at a position of station "
+                f"{station.station_id} ({events[0].seq}..{events[-1].seq}): recorded as a "
+                "PAYLOAD_MISMATCH conflict; sync is stopped until the central admin looks at it "
+                "(was this station restored from a copy?). Nothing is lost here.")
+        outbox.ack(batch.hwm)
+        stalled = stalled + 1 if batch.hwm <= start else 0
         if stalled > 2:
-            raise SyncFailed(f"central keeps answering hwm {hwm} ({batch.status}); sync stopped")
-        hwm = batch.hwm
+            raise SyncFailed(f"central keeps answering hwm {batch.hwm} ({batch.status}); "
+                             "sync stopped")
+        start = hwm = batch.hwm
         local_max = max(local_max, outbox.max_seq(station.epoch))
     return PushResult(pushed, conflicts, hwm)
 

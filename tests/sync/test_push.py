@@ -196,3 +196,36 @@ def test_an_event_id_already_stored_at_another_position_is_never_stored_twice(
         kinds = conn.execute("SELECT kind FROM sync_conflict").fetchall()
     assert (batch.status, batch.hwm, batch.inserted) == ("mismatch", 7, 0)
     assert kinds == [("PAYLOAD_MISMATCH",)] and len(stored(central)) == 7
+
+
+def test_a_station_restored_from_an_older_copy_cannot_slip_different_events_past(
+        central, demo_station, tmp_path):
+    import sqlite3
+
+    from app.bootstrap import open_station
+    from app.persistence.engine import database_path
+
+    copy_dir = tmp_path / "copy"
+    copy_dir.mkdir()
+    with central_conn(central) as conn:
+        push(StationOutbox(demo_station.engine), conn)  # 1..7 sent and acked
+    backup = sqlite3.connect(database_path(copy_dir))
+    source = sqlite3.connect(demo_station.db_path)
+    source.backup(backup)
+    backup.close()
+    source.close()
+    swap(demo_station, 1)  # seq 8, pushed from the live station
+    with central_conn(central) as conn:
+        push(StationOutbox(demo_station.engine), conn)
+    restored = open_station(copy_dir)  # the old copy: acked 7, no seq 8
+    try:
+        swap(restored, 2)  # a different seq 8
+        swap(restored, 3)  # and a seq 9 central has never seen
+        with central_conn(central) as conn, pytest.raises(SyncFailed, match="PAYLOAD_MISMATCH"):
+            push(StationOutbox(restored.engine), conn)
+        with central_conn(central) as conn:
+            assert conn.execute("SELECT max(seq) FROM event").fetchone()[0] == 8
+            assert conn.execute("SELECT kind FROM sync_conflict").fetchall() == [
+                ("PAYLOAD_MISMATCH",)]
+    finally:
+        restored.close()
