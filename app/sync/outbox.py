@@ -36,6 +36,13 @@ class OutboxEvent:
                 "sha256": self.sha256, "operator": self.operator,
                 "occurred_at": self.occurred_at}
 
+    def wire_json(self) -> str:
+        """`as_wire()` as JSON text, the stored payload spliced in as it is (no re-parsing)."""
+        head = json.dumps({"seq": self.seq, "event_id": self.event_id, "type": self.type,
+                           "schema_v": self.schema_v, "sha256": self.sha256,
+                           "operator": self.operator, "occurred_at": self.occurred_at})
+        return f'{head[:-1]}, "payload": {self.payload}}}'
+
 
 class StationOutbox:
     def __init__(self, engine: Engine):
@@ -58,11 +65,14 @@ class StationOutbox:
             return s.scalar(select(func.max(EventRow.seq)).where(EventRow.epoch == epoch)) or 0
 
     def events_after(self, epoch: str, seq: int, limit: int) -> list[OutboxEvent]:
-        with Session(self._reader) as s:
-            rows = s.scalars(select(EventRow).where(EventRow.epoch == epoch, EventRow.seq > seq)
-                             .order_by(EventRow.seq).limit(limit))
-            return [OutboxEvent(r.seq, r.event_id, r.type, r.schema_v, r.payload, r.sha256,
-                                r.operator, r.occurred_at) for r in rows]
+        with self._reader.connect() as conn:
+            rows = conn.execute(
+                select(EventRow.seq, EventRow.event_id, EventRow.type, EventRow.schema_v,
+                       EventRow.payload, EventRow.sha256, EventRow.operator,
+                       EventRow.occurred_at)
+                .where(EventRow.epoch == epoch, EventRow.seq > seq)
+                .order_by(EventRow.seq).limit(limit))
+            return [OutboxEvent(*row) for row in rows]
 
     def ack(self, hwm: int) -> None:
         """Central holds this station's events up to `hwm`: `acked_seq := hwm` (SYNC.md 2.3 step 8)."""

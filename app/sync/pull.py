@@ -81,14 +81,15 @@ def pull(outbox: StationOutbox, conn, wait_s: float = FENCE_WAIT_S) -> PullResul
 
 
 def _page(conn, station_id: str, cursor: Cursor):  # noqa: ANN001, ANN202
-    """The next changes below the fence, with the current rows of their keys; None if none."""
+    """The next changes below the fence, with the current rows of their keys; None if none.
+    (The rows are read after the changes: newer rows are fine, their changes come later.)"""
+    rows = conn.execute(
+        "SELECT xid::text::bigint, id, tbl, pk FROM ref_change "
+        "WHERE (xid, id) > (%s::text::xid8, %s) AND xid < sync_pull_fence() "
+        "ORDER BY xid, id LIMIT %s", (str(cursor.xid), cursor.id, PAGE)).fetchall()
+    if not rows:
+        return None
     with conn.transaction():
-        rows = conn.execute(
-            "SELECT xid::text::bigint, id, tbl, pk FROM ref_change "
-            "WHERE (xid, id) > (%s::text::xid8, %s) AND xid < sync_pull_fence() "
-            "ORDER BY xid, id LIMIT %s", (str(cursor.xid), cursor.id, PAGE)).fetchall()
-        if not rows:
-            return None
         keys: dict[str, set] = {"person": set(), "device": set(), "escrow": set()}
         for _xid, _id, tbl, pk in rows:
             keys.setdefault(tbl, set()).add(pk)

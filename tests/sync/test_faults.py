@@ -64,7 +64,7 @@ def test_a_connection_cut_at_commit_is_settled_by_the_next_handshake(central, ma
     with ChaosProxy((host.hostname, host.port or 5432)) as proxy:
         via_proxy = urlunsplit(host._replace(netloc=f"postgres@127.0.0.1:{proxy.port}",
                                              query="sslmode=disable"))
-        proxy.cut(mode, commit=3)  # handshake, batch 1, batch 2 <- cut
+        proxy.cut(mode, commit=2)  # batch 1 (seq 1-2), batch 2 (seq 3-4) <- cut
         report = SyncRunner(st.engine, batch_size=2).run_once(via_proxy)
         assert not report.ok and proxy.cuts == 1
         assert "nothing is lost" in report.error
