@@ -52,6 +52,8 @@ class ExchangeRequest:
     at_confirmed: bool = False
     override: Override | None = None
     awaiting_collection: tuple[str, ...] = ()
+    #: tags awaited by any open courier exchange (this person's or someone else's)
+    awaited_by_courier: frozenset[str] = frozenset()
     open_reclamations: frozenset[str] = frozenset()
     allowance: CourierAllowance = field(default_factory=CourierAllowance)
     policy: BuildPolicy = field(default_factory=BuildPolicy)
@@ -159,7 +161,7 @@ def _r3_register(req: ExchangeRequest) -> list[RuleViolation]:
         for tag in req.unknown_returns
     ]
     for d in req.returned:
-        if d.tag in req.awaiting_collection:
+        if d.tag in req.awaiting_collection or d.tag in req.awaited_by_courier:
             refused.append(RuleViolation(
                 "R3", f"{d.tag} is awaited from a courier exchange: scan it in with Collect",
                 can_override=False))

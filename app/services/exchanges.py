@@ -90,6 +90,8 @@ def collect(ctx: ServiceContext, actor: Operator, text: str) -> dict:
                            "exchange: use Exchange, or Reclaim for a desktop")
         seq = uow.next_seq()
         uow.devices.save(device.moved_to(DeviceState.RETURNED, None), seq)
+        if uow.tasks.open_task(device.tag) is not None:  # a desktop back settles its task (R4)
+            uow.tasks.close(device.tag, uow.now().isoformat(), actor.staff_id)
         waiting = uow.exchanges.mark_collected(exchange_id, device.tag)
         now_issued = [] if waiting else _release_courier_devices(uow, exchange_id, seq)
         payload = {"exchange_id": exchange_id, "collected": device.tag,
@@ -127,6 +129,8 @@ def _request(uow, ctx: ServiceContext, cmd: ExchangeCommand,  # noqa: ANN001 - u
         site=site, unknown_returns=tuple(unknown), courier=cmd.courier,
         at_confirmed=cmd.at_confirmed, override=override,
         awaiting_collection=uow.exchanges.awaiting_collection_for(person.staff_id),
+        awaited_by_courier=frozenset(d.tag for d in returned
+                                     if uow.exchanges.courier_exchange_awaiting(d.tag)),
         open_reclamations=uow.tasks.open_tags(d.tag for d in holdings),
         allowance=courier_allowance(uow), policy=ctx.config.build_policy)
 

@@ -39,6 +39,9 @@ def reclaim(ctx: ServiceContext, actor: Operator, text: str) -> dict:
     with ctx.uow_factory() as uow:
         device = resolve_scan(uow, text, ctx.config.tag_pattern).device
         task = uow.tasks.open_task(device.tag) if device else None
+        if device is not None and uow.exchanges.courier_exchange_awaiting(device.tag):
+            raise BadInput(f"{device.tag} is awaited from a courier exchange: scan it in with "
+                           "Collect, which also closes its reclamation task")
         if device is None or task is None:
             raise RuleRefused([RuleViolation(
                 "R4", f"{printable(clean_scan(text))} has no open reclamation task: only a "

@@ -232,6 +232,7 @@ class ModelStation:
             override=Override(REASON, LEAD) if attempt.override else None,
             awaiting_collection=tuple(t for c in self.cases if c.person == person.staff_id
                                       for t in c.awaiting),
+            awaited_by_courier=frozenset(t for c in self.cases for t in c.awaiting),
             open_reclamations=frozenset(d.tag for d in holdings if d.tag in self.open_tasks),
             allowance=self.allowance, policy=POLICY)
 
@@ -286,7 +287,7 @@ class ModelStation:
 
     def reclaim(self, tag: str) -> bool:
         """What services.stock.reclaim does; False when the tag has no open task (R4)."""
-        if tag not in self.open_tasks:
+        if tag not in self.open_tasks or any(tag in c.awaiting for c in self.cases):
             return False
         self.devices[tag] = self.devices[tag].moved_to(DeviceState.RETURNED, None)
         self.open_tasks.remove(tag)
@@ -333,29 +334,12 @@ class ModelStation:
 
 def known_bug(req: ExchangeRequest, station: ModelStation) -> str | None:
     """An exchange that hits a bug reported in app/ and pinned by an xfail test below: skipped
-    so that the rest of the sequence is still exercised. Remove each case once it is fixed."""
-    awaited_elsewhere = {t for case in station.cases if case.person != req.person.staff_id
-                         for t in case.awaiting}
-    if req.override and any(d.tag in awaited_elsewhere for d in req.returned):
-        return "R3 override hands back a device awaited by another person's courier exchange"
+    so that the rest of the sequence is still exercised. None: every case found is fixed."""
     return None
 
 
 def known_bug_action(resolved, station: ModelStation) -> str | None:  # noqa: ANN001
     """A counter action that hits a bug reported in app/ and pinned by an xfail test below."""
-    if isinstance(resolved, Attempt):
-        try:
-            return known_bug(station.request(resolved), station)
-        except BadInput:
-            return None
-    name, tag = resolved
-    if name != "reclaim" or tag not in station.devices:
-        return None
-    if any(tag in case.awaiting for case in station.cases):
-        return "a desktop awaited by a courier exchange can be reclaimed; collect then fails"
-    if tag not in station.open_tasks and station.devices[tag].sole_use and \
-            station.devices[tag].state is DeviceState.RETURNED:
-        return "a desktop collected from a courier exchange keeps its reclamation task open"
     return None
 
 
@@ -717,10 +701,6 @@ def _engineer():
     return Operator("E1", "Eve Engineer", Role.ENGINEER)
 
 
-@pytest.mark.xfail(strict=True, reason="app/domain/exchange.py _r3_register only refuses (beyond "
-                   "override) a device awaited by the requesting person's own courier exchange; "
-                   "someone else can hand it back under an R3 override, and collect then raises "
-                   "ValueError, leaving the courier laptop pending for ever")
 def test_a_device_awaited_by_someone_elses_courier_cannot_be_handed_back_by_override(counter):
     ctx = counter.context
     assert counter_step(ctx, "exchange", "P9", ("OLD-0009",), ("NEW-0001",), courier=True)
@@ -729,9 +709,6 @@ def test_a_device_awaited_by_someone_elses_courier_cannot_be_handed_back_by_over
     assert state_of(ctx, "NEW-0001") is DeviceState.ISSUED
 
 
-@pytest.mark.xfail(strict=True, reason="app/services/exchanges.py collect: a sole-use desktop "
-                   "collected from a courier exchange keeps its open reclamation task; reclaim then "
-                   "raises ValueError (returned cannot become returned) and the task never closes")
 def test_collecting_a_desktop_by_courier_settles_its_reclamation_task(counter):
     from app.services import stock
 
@@ -745,9 +722,6 @@ def test_collecting_a_desktop_by_courier_settles_its_reclamation_task(counter):
     assert state_of(ctx, "DSK-0001") is DeviceState.RETURNED
 
 
-@pytest.mark.xfail(strict=True, reason="app/services/stock.py reclaim: a sole-use desktop awaited "
-                   "by a courier exchange can be reclaimed (returned) before it is collected; "
-                   "collect then raises ValueError and the courier laptop stays pending for ever")
 def test_a_desktop_awaited_by_courier_is_collected_not_reclaimed(counter):
     ctx = counter.context
     assert counter_step(ctx, "exchange", "P1", ("OLD-0001",), ("NEW-0001",))
