@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="postgresql://ROLE@HOST/DB[?sslmode=verify-full]; the password comes "
                    "from PGPASSWORD or a .pgpass file, never from here")
     _add_sanitisation_commands(commands)
+    p = commands.add_parser("backup", help="copy the station database to a new FILE (SQLite "
+                            "backup API: safe while the window is open); docs/BUILD.md")
+    p.add_argument("file", type=Path)
     p = commands.add_parser("decode", help="print the asset tags found in images")
     p.add_argument("images", nargs="+", type=Path)
     p = commands.add_parser("label", help="asset-tag labels (Code 128) as PDF, SVG or ZPL")
@@ -498,6 +501,17 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "decode": _decode, "label": _label, "report": _report,
 }
 _HANDLERS.update({"disks": _disks, "certify": _certify, "release": _release, "certificates": _certificates})
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from app.self_check import backup_station
+
+    done = backup_station(args.data_dir, args.file)
+    return _done(args, done, f"{done['database']} backed up to {done['backup']} "
+                 f"({done['bytes']} bytes, schema {done['schema']}, quick_check ok)")
+
+
+_HANDLERS["backup"] = _backup
 
 
 # -- plumbing --------------------------------------------------------------------------------

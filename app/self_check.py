@@ -323,6 +323,37 @@ def check_log_file() -> str:
     return str(path)
 
 
+def backup_station(data_dir: Path | None, target: Path) -> dict:
+    """Copy the station database to the new file `target` and check the copy."""
+    from app.config import StationConfig
+    from app.domain.rules import BadInput
+    from app.persistence.engine import database_path
+
+    source, target = database_path(StationConfig.load(data_dir).data_dir), Path(target)
+    if not source.exists():
+        raise BadInput(f"no station database in {source.parent} (give --data-dir)")
+    if target.exists() or not target.parent.is_dir():
+        raise BadInput(f"{target} exists already, or its folder does not: give a new file "
+                       "in an existing folder")
+    try:
+        _copy_database(source, target)
+        conn = sqlite3.connect(target)
+        try:
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+            schema = _scalar(conn, "SELECT version_num FROM alembic_version")
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error) as exc:
+        target.unlink(missing_ok=True)
+        raise BadInput(f"cannot back up {source} to {target}: {exc}") from None
+    if verdict != "ok":
+        target.unlink(missing_ok=True)
+        raise BadInput(f"the copy of {source} fails quick_check ({verdict}): nothing was kept")
+    log.info("station database %s backed up to %s", source, target)
+    return {"database": str(source), "backup": str(target), "bytes": target.stat().st_size,
+            "schema": schema}
+
+
 def installation_facts(ctx) -> dict[str, str]:  # noqa: ANN001 - a ServiceContext
     """What Help > About shows: version, station, database, schema, log file, build."""
     from app.logs import log_file

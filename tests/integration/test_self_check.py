@@ -138,3 +138,31 @@ def test_logging_goes_to_one_rotating_file_even_in_a_windowed_program(tmp_path):
     assert done.returncode == 0, done.stderr
     log = (tmp_path / "logs" / "exchange-station.log").read_text(encoding="utf-8")
     assert re.search(r"WARNING +\d+ app\.test: hello from a windowed program", log), log
+
+
+def test_backup_copies_the_open_station_and_the_copy_restores(station, tmp_path, capsys):
+    from app.services import auth, demo
+
+    admin = auth.sign_in(station.context, "A1", "1111")
+    demo.load_demo(station.context, admin, "Hutton HQ")
+    data_dir, copy = str(station.config.data_dir), tmp_path / "HQ-01.sqlite3"
+    assert main(["--data-dir", data_dir, "--json", "backup", str(copy)]) == 0
+    done = json.loads(capsys.readouterr().out)
+    assert done["backup"] == str(copy) and done["bytes"] == copy.stat().st_size > 0
+    assert done["schema"] == station.schema
+    assert main(["--data-dir", data_dir, "--json", "backup", str(copy)]) == 4
+    assert "exists already" in capsys.readouterr().out
+
+    restored = tmp_path / "restored"
+    restored.mkdir()
+    copy.rename(restored / "exchange-station.sqlite3")
+    assert main(["--data-dir", data_dir, "--json", "status"]) == 0
+    original = json.loads(capsys.readouterr().out)
+    assert main(["--data-dir", str(restored), "--json", "status"]) == 0
+    assert json.loads(capsys.readouterr().out) == original
+    assert original["devices"]["in_stock"] == 40
+
+
+def test_backup_without_a_station_says_so(tmp_path, capsys):
+    assert main(["--data-dir", str(tmp_path), "backup", str(tmp_path / "b.sqlite3")]) == 4
+    assert "no station database" in capsys.readouterr().err
