@@ -4,7 +4,8 @@ The steps, each run only while nothing wanted has been read and only if its expe
 fits in the budget (the first always runs):
 
 1. zxing-cpp on the whole frame, restricted to the symbologies in use;
-2. pyzbar on the whole frame, only when zxing-cpp found nothing at all;
+2. pyzbar on the whole frame, only when zxing-cpp found nothing at all and the budget leaves time
+   for step 3 after it;
 3. linear-barcode regions located (`regions.find_regions`), each turned level and decoded again;
 4. each level region again, sharpened, then contrast-equalised, then stretched;
 5. the whole frame again: sharpened, then equalised with inverted (light-on-dark) symbols allowed,
@@ -49,8 +50,12 @@ class DecodeSettings:
 
     @classmethod
     def for_camera(cls, tag_pattern: str | None, with_ean13: bool = False) -> "DecodeSettings":
-        """Live frames: a 60 ms budget, so a 2-core laptop keeps 10-15 decodes a second."""
-        return cls(_with_ean13(with_ean13), budget_ms=60.0, tag_pattern=tag_pattern)
+        """Live frames: at most 80 ms each, so 10-12 decodes a second fit on one core.
+
+        Most frames end well before that, once the tag is read; the budget bounds the frames that
+        show no tag. (At 60 ms, a busy 2-core machine often ran out of time before levelling.)
+        """
+        return cls(_with_ean13(with_ean13), budget_ms=80.0, tag_pattern=tag_pattern)
 
     @classmethod
     def for_still(cls, tag_pattern: str | None = None, with_ean13: bool = False) -> "DecodeSettings":
@@ -94,7 +99,12 @@ class DecodePipeline:
 
     def _whole_frame(self, run: "_Run", gray: np.ndarray) -> None:
         self._step(run, "zxing", gray, "frame", self._zxing.read, force=True)
-        if not run.reads and self._pyzbar is not None and self._pyzbar.available:
+        if run.reads or self._pyzbar is None or not self._pyzbar.available:
+            return
+        # pyzbar is slow on a large frame: run it only if the levelling step still fits after it,
+        # since a tilted label, the usual reason zxing-cpp found nothing, needs that step.
+        after = self._estimate("locate", gray.size) * 2
+        if run.allows(self._estimate("pyzbar", gray.size) + after):
             self._step(run, "pyzbar", gray, "frame", self._pyzbar.read, decoder=self._pyzbar.name)
 
     def _level_regions(self, run: "_Run", gray: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
