@@ -3,7 +3,7 @@
 # counter PC would, with nothing from this checkout or its .venv on the path:
 #   1. --self-check offscreen, on an empty data dir (the checks use a temporary database);
 #   2. `--demo init` makes a demo station, and --self-check passes on it too (the bundled zbar
-#      is the one loaded, migrations run on a copy);
+#      is the one loaded, migrations run on a copy), and `backup` copies it;
 #   3. under Xvfb the counter window opens on that station, signed in (--operator A1 and
 #      EXCHANGE_PIN), and the program saves a screenshot of the screen and quits
 #      (EXCHANGE_SCREENSHOT): resources/screenshots/frozen-build.png;
@@ -54,6 +54,8 @@ assert dist in checks["decoder pyzbar (zbar library)"], "zbar not the bundled on
 assert "station DEMO-01" in checks["migrations on a temporary copy"], checks
 print("frozen: yes; zbar:", checks["decoder pyzbar (zbar library)"])
 PY
+
+"$cli" --data-dir "$work/demo" backup "$work/demo-backup.sqlite3" || fail "backup"
 
 echo "== 3. the counter window under Xvfb, signed in, screenshot"
 rm -f "$work/shot.png"
