@@ -45,4 +45,11 @@ def open_station(data_dir: Path | None = None, *, create: bool = False) -> Stati
     schema = migrations.upgrade(db_path)
     engine = make_engine(db_path)
     uow_factory = functools.partial(SqlUnitOfWork, engine)
-    return Station(config, engine, ServiceContext(uow_factory, config), db_path, schema)
+    context = ServiceContext(uow_factory, config, sync_runner=functools.partial(_sync_runner, engine))
+    return Station(config, engine, context, db_path, schema)
+
+
+def _sync_runner(engine: Engine):  # noqa: ANN202 - app.sync.runner.SyncRunner
+    from app.sync.runner import SyncRunner  # psycopg is loaded only when a sync runs
+
+    return SyncRunner(engine)

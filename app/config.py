@@ -35,6 +35,9 @@ class StationConfig:
     build_policy: BuildPolicy = field(default_factory=BuildPolicy)
     scan_max_key_gap_ms: int = 50
     scan_repeat_ignore_ms: int = 1000
+    #: the central PostgreSQL database the window syncs with (no password: PGPASSWORD/.pgpass)
+    central_url: str | None = None
+    sync_interval_s: int = 300
 
     @classmethod
     def load(cls, data_dir: Path | None = None) -> "StationConfig":
@@ -52,4 +55,6 @@ class StationConfig:
             build_policy=BuildPolicy(float(settings.get("min_windows_version", 10))),
             scan_max_key_gap_ms=int(settings.get("scan_max_key_gap_ms", 50)),
             scan_repeat_ignore_ms=int(settings.get("scan_repeat_ignore_ms", 1000)),
+            central_url=settings.get("central_url") or None,
+            sync_interval_s=max(30, int(settings.get("sync_interval_s", 300))),
         )

@@ -14,3 +14,5 @@ class ServiceContext:
     #: `uow_factory()` opens a write transaction; `uow_factory(write=False)` a read-only one.
     uow_factory: Callable[..., Any]
     config: StationConfig
+    #: makes the sync runner (app.sync) for this station; None where sync is not wired
+    sync_runner: Callable[[], Any] | None = None

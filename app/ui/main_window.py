@@ -20,7 +20,9 @@ from app.ui.collections_panel import CollectionsPanel
 from app.ui.exchange_panel import ExchangePanel
 from app.ui.feedback import Feedback, Outcome, Tone
 from app.ui.goods_in_panel import GoodsInPanel
+from app.services import syncing
 from app.ui.help_menu import add_help_menu
+from app.ui.sync_worker import SyncWorker
 from app.ui.panel import Panel, name_view_parts
 from app.ui.reclamation_panel import ReclamationPanel
 from app.ui.reports_panel import ReportsPanel
@@ -83,6 +85,10 @@ class MainWindow(QMainWindow):
         self._status_timer.setInterval(30_000)
         self._status_timer.timeout.connect(self.status.refresh)
         self._status_timer.start()
+        self.sync = SyncWorker(session.ctx, self)
+        self.sync.sync_started.connect(self.status.show_sync_started)
+        self.sync.sync_finished.connect(self._on_sync_finished)
+        self.sync.start()
         QApplication.instance().installEventFilter(self.wedge)
         self._on_operator_changed(session.operator)
         self._on_tab_changed(0)
@@ -93,6 +99,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.camera.stop()
         self._status_timer.stop()
+        self.sync.stop()
         QApplication.instance().removeEventFilter(self.wedge)
         self.settings.save()
         super().closeEvent(event)
@@ -127,6 +134,7 @@ class MainWindow(QMainWindow):
             self._action(go, panel.title, f"Ctrl+{index + 1}", lambda i=index: self.show_panel(i))
         go.addSeparator()
         self._action(go, "Camera scanning", "F8", self._toggle_camera)
+        self._action(go, "Sync now", "F9", self._on_sync_requested)
         self._action(go, "Switch operator / sign out", "Ctrl+L", self.switch_operator)
         self._action(go, "Quit", "Ctrl+Q", self.close)
         view = self.menuBar().addMenu("&View")
@@ -139,6 +147,18 @@ class MainWindow(QMainWindow):
                                         self.settings.muted)
         self._action(view, "Keyboard shortcuts", "F1", self._show_shortcuts)
         add_help_menu(self)
+
+    def _on_sync_requested(self) -> None:
+        if not self.sync.configured:
+            self.status.show_sync_report(syncing.sync_now(self.session.ctx))
+        else:
+            self.sync.sync_now()
+
+    def _on_sync_finished(self, report) -> None:  # noqa: ANN001 - SyncReport
+        self.status.show_sync_report(report)
+        if report.pulled:
+            for panel in self.panels:
+                panel.refresh()
 
     def _action(self, menu, text: str, keys, slot, checked: bool | None = None) -> QAction:  # noqa: ANN001
         action = QAction(text, self)

@@ -37,6 +37,25 @@ class StationStatusBar(QStatusBar):
     def show_scan_target(self, title: str) -> None:
         self.scan_target.setText(f"Scans go to: {title}")
 
+    def show_sync_started(self) -> None:
+        self._set_sync_text("Sync: syncing with the central database…")
+
+    def show_sync_report(self, report) -> None:  # noqa: ANN001 - app.sync.runner.SyncReport
+        """After a sync cycle: what is still unsynced, the last success, and the last error."""
+        pending = report.unsynced
+        state = "all synced" if pending == 0 else f"{pending} event{'s' * (pending != 1)} " \
+                                                  "not yet synced"
+        text = f"Sync: {state} · last sync {report.last_sync_at or 'never'}"
+        if report.error:
+            text += f" · last attempt failed: {report.error}"
+        elif report.conflicts:
+            text += f" · {report.conflicts} conflict(s) for a site lead to resolve"
+        self._set_sync_text(text)
+
+    def _set_sync_text(self, text: str) -> None:
+        self.sync_indicator.setText(text)
+        self.sync_indicator.setAccessibleDescription(text)
+
     def refresh(self) -> None:
         """Read the station status; a failure shows in the indicator, never as a dialog."""
         try:
