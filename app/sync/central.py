@@ -69,12 +69,21 @@ def unreachable_message(url: str, exc: BaseException) -> str:
             "the events stay on this station and go at the next sync")
 
 
+def head_revision() -> str:
+    """The newest central schema revision this program knows."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(CENTRAL_MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
 def upgrade_central(url: str) -> str:
     """Create or upgrade the central schema in one transaction; return its revision."""
     import sqlalchemy
     from alembic import command
     from alembic.config import Config
-    from alembic.script import ScriptDirectory
 
     config = Config()
     config.set_main_option("script_location", str(CENTRAL_MIGRATIONS))
@@ -87,4 +96,4 @@ def upgrade_central(url: str) -> str:
         raise CentralUnreachable(unreachable_message(url, exc.orig or exc)) from None
     finally:
         engine.dispose()
-    return ScriptDirectory.from_config(config).get_current_head()
+    return head_revision()

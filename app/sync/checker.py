@@ -29,8 +29,8 @@ def check(central_url: str, data_dirs: list[Path], drained: bool = False) -> lis
     with central.connect(central_url, application_name="checker") as conn:
         stored = {str(r[0]): r[1:] for r in conn.execute(
             "SELECT event_id, station_id, epoch::text, seq, sha256, payload::text FROM event")}
-        streams = {(r[0], r[1]): r[2] for r in conn.execute(
-            "SELECT station_id, epoch::text, hwm FROM station_stream")}
+        streams = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(
+            "SELECT station_id, epoch::text, hwm, base FROM station_stream")}
         problems += _gap_free(conn, streams)
         problems += _courier_cap(conn)
     for data_dir in data_dirs:
@@ -40,13 +40,13 @@ def check(central_url: str, data_dirs: list[Path], drained: bool = False) -> lis
 
 def _gap_free(conn, streams: dict) -> list[str]:  # noqa: ANN001
     problems = []
-    for (station_id, epoch), hwm in streams.items():
+    for (station_id, epoch), (hwm, base) in streams.items():
         count, low, high = conn.execute(
             "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM event "
             "WHERE station_id = %s AND epoch = %s", (station_id, epoch)).fetchone()
-        if (count, high) != (hwm, hwm) or (hwm and low != 1):
-            problems.append(f"I2 stream {station_id}: {count} events, seqs {low}..{high}, "
-                            f"hwm {hwm}")
+        if count != hwm - base or (count and (low, high) != (base + 1, hwm)):
+            problems.append(f"I2 stream {station_id}/{epoch}: {count} events, seqs "
+                            f"{low}..{high}, base {base}, hwm {hwm}")
     return problems
 
 
@@ -72,20 +72,20 @@ def _station(data_dir: Path, stored: dict, streams: dict, drained: bool) -> list
             problems.append(f"I11 {data_dir}: SQLite integrity_check failed")
         station_id, epoch, acked = db.execute(
             "SELECT station_id, epoch, acked_seq FROM station").fetchone()
-        rows = db.execute("SELECT event_id, seq, sha256, payload FROM events "
-                          "WHERE epoch = ? ORDER BY seq", (epoch,)).fetchall()
+        rows = db.execute("SELECT event_id, seq, sha256, payload, epoch FROM events "
+                          "ORDER BY seq").fetchall()
     finally:
         db.close()
-    hwm = streams.get((station_id, epoch), 0)
-    for event_id, seq, sha, payload in rows:
+    hwm = streams.get((station_id, epoch), (0, 0))[0]
+    for event_id, seq, sha, payload, event_epoch in rows:  # every epoch of this station
         if hashlib.sha256(payload.encode()).hexdigest() != sha:
             problems.append(f"I3 {station_id} seq {seq}: the outbox hash does not match")
         theirs = stored.get(event_id)
         if theirs is None:
-            if seq <= hwm or drained:
+            if event_epoch != epoch or seq <= hwm or drained:
                 problems.append(f"I1 {station_id} seq {seq} ({event_id}) is not at central")
             continue
-        if theirs[:4] != (station_id, epoch, seq, sha) or \
+        if theirs[:4] != (station_id, event_epoch, seq, sha) or \
                 json.loads(theirs[4]) != json.loads(payload):
             problems.append(f"I3 {station_id} seq {seq}: central holds {theirs[:4]}")
     last = rows[-1][1] if rows else 0

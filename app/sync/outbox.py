@@ -7,6 +7,7 @@ are never deleted (SYNC.md 2.1): they are the copy central is rebuilt from after
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -73,6 +74,23 @@ class StationOutbox:
                 .where(EventRow.epoch == epoch, EventRow.seq > seq)
                 .order_by(EventRow.seq).limit(limit))
             return [OutboxEvent(*row) for row in rows]
+
+    def epoch_base(self, epoch: str) -> int:
+        """The seq this epoch's stream starts after (its first event's seq - 1)."""
+        with Session(self._reader) as s:
+            first = s.scalar(select(func.min(EventRow.seq)).where(EventRow.epoch == epoch))
+            if first is not None:
+                return first - 1
+            return s.scalar(select(func.max(EventRow.seq))) or 0
+
+    def start_epoch(self, verified: int) -> str:
+        """A new stream for events after `verified` (this station was restored from an older
+        copy): the events central never accepted move into it. Returns the new epoch."""
+        epoch = str(uuid.uuid4())
+        with Session(self.engine) as s, s.begin():
+            s.execute(update(EventRow).where(EventRow.seq > verified).values(epoch=epoch))
+            s.execute(update(StationRow).values(epoch=epoch, acked_seq=verified))
+        return epoch
 
     def ack(self, hwm: int) -> None:
         """Central holds this station's events up to `hwm`: `acked_seq := hwm` (SYNC.md 2.3 step 8)."""

@@ -11,6 +11,7 @@ Business clashes come back as conflict rows, never as errors, so the queue never
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from app.domain.rules import CentralUnreachable
 from app.faults import crash_point
 from app.sync.central import SyncFailed
 from app.sync.outbox import StationOutbox
+
+log = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 RETRIES = 5
@@ -30,6 +33,7 @@ class PushResult:
     pushed: int
     conflicts: int
     hwm: int
+    new_epoch: str | None = None  # set when this station had to start a new stream
 
 
 @dataclass(frozen=True)
@@ -43,17 +47,25 @@ class _Batch:
 def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResult:  # noqa: ANN001
     """Send every event central lacks; returns what was sent. `conn` is autocommit psycopg."""
     station = outbox.station()
-    hwm = handshake(conn, station.station_id, station.epoch, station.site)
-    local_max = outbox.max_seq(station.epoch)
-    if hwm > local_max:
-        raise SyncFailed(
-            f"central holds events 1..{hwm} of station {station.station_id} but this station "
-            f"has only 1..{local_max}: it was restored from an older copy. Nothing was sent; "
-            "ask the central admin (a new epoch is needed)")
+    hwm = handshake(conn, station.station_id, station.epoch, station.site,
+                    outbox.epoch_base(station.epoch))
+    local_max = outbox.max_seq(station.epoch) or outbox.epoch_base(station.epoch)
+    parted = _parting(outbox, conn, station, hwm, local_max)
+    new_epoch = None
+    if hwm > local_max or parted is not None:
+        # restored from an older copy (SYNC.md 2.3 step 0): what central holds beyond the
+        # common part stays there; this station's own events after it go in a new stream
+        common = parted if parted is not None else local_max
+        new_epoch = outbox.start_epoch(common)
+        log.warning("station %s was restored from an older copy: central holds its events up "
+                    "to %s, this station agrees up to %s; new epoch %s", station.station_id,
+                    hwm, common, new_epoch)
+        station = outbox.station()
+        hwm = handshake(conn, station.station_id, station.epoch, station.site, common)
+        local_max = outbox.max_seq(station.epoch) or common
     # Send from what this station believes central has: anything central has beyond that is
-    # compared (step 2), so a station restored from an older copy that recorded different
-    # events since cannot slip them past a PAYLOAD_MISMATCH.
-    start = min(hwm, station.acked_seq)
+    # compared again in the batch (step 2), so nothing different slips past.
+    start = min(hwm, outbox.station().acked_seq)
     if hwm < station.acked_seq:
         outbox.ack(hwm)  # central was restored: resend from its hwm + 1
     pushed = conflicts = stalled = 0
@@ -67,8 +79,8 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
             raise SyncFailed(
                 f"central holds a different event than this station at a position of station "
                 f"{station.station_id} ({events[0].seq}..{events[-1].seq}): recorded as a "
-                "PAYLOAD_MISMATCH conflict; sync is stopped until the central admin looks at it "
-                "(was this station restored from a copy?). Nothing is lost here.")
+                "PAYLOAD_MISMATCH conflict; sync is stopped until the central admin looks at it. "
+                "Nothing is lost here.")
         outbox.ack(batch.hwm)
         stalled = stalled + 1 if batch.hwm <= start else 0
         if stalled > 2:
@@ -76,18 +88,40 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
                              "sync stopped")
         start = hwm = batch.hwm
         local_max = max(local_max, outbox.max_seq(station.epoch))
-    return PushResult(pushed, conflicts, hwm)
+    return PushResult(pushed, conflicts, hwm, new_epoch)
 
 
-def handshake(conn, station_id: str, epoch: str, site: str) -> int:  # noqa: ANN001
-    """Central's high-water mark of this station's stream (the stream is made on first use)."""
+def handshake(conn, station_id: str, epoch: str, site: str, base: int = 0) -> int:  # noqa: ANN001
+    """Central's high-water mark of this station's stream (made on first use, after `base`)."""
     import psycopg
 
     try:  # one statement in autocommit: one round trip, atomic on its own
-        return conn.execute("SELECT sync_handshake(%s, %s, %s)",
-                            (station_id, epoch, site)).fetchone()[0]
+        return conn.execute("SELECT sync_handshake(%s, %s, %s, %s)",
+                            (station_id, epoch, site, base)).fetchone()[0]
     except psycopg.Error as exc:
         raise central_error("the handshake", exc) from None
+
+
+def _parting(outbox: StationOutbox, conn, station, hwm: int,  # noqa: ANN001
+             local_max: int) -> int | None:
+    """Where this station's outbox and central's copy of its stream part, when central holds
+    events this station has not seen acknowledged: the last seq they agree on, else None."""
+    low, high = min(station.acked_seq, hwm), min(hwm, local_max)
+    if high <= low:
+        return None
+    import psycopg
+
+    try:
+        theirs = dict(conn.execute("SELECT seq, sha256 FROM sync_stream_hashes(%s, %s, %s, %s)",
+                                   (station.station_id, station.epoch, low, high)).fetchall())
+    except psycopg.Error as exc:
+        raise central_error("the handshake", exc) from None
+    agreed = low
+    for event in outbox.events_after(station.epoch, low, high - low):
+        if theirs.get(event.seq) != event.sha256:
+            return agreed
+        agreed = event.seq
+    return None
 
 
 def _send(conn, station_id: str, epoch: str, events: list) -> _Batch:  # noqa: ANN001

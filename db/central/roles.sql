@@ -8,7 +8,7 @@
 --
 -- A station's role may only:
 --   * call sync_pull_fence() (the pull's xmin fence);
---   * call sync_handshake() and sync_push_batch() for ITS OWN station id (checked inside, against
+--   * call sync_handshake(), sync_stream_hashes() and sync_push_batch() for ITS OWN station id (checked inside, against
 --     station_role); these SECURITY DEFINER functions are the only way its events get in, and
 --     they write the projections, conflicts and escrow themselves;
 --   * read reference data: meta, person_state, device_state, ref_change, escrow_ledger,
@@ -35,6 +35,7 @@ GRANT USAGE ON SCHEMA public TO exchange_station;
 GRANT SELECT ON meta, person_state, device_state, ref_change, escrow_ledger, escrow_pool,
     sync_conflict, sync_conflict_member, conflict_detail TO exchange_station;
 GRANT EXECUTE ON FUNCTION sync_handshake(text, uuid, text),
+    sync_handshake(text, uuid, text, bigint), sync_stream_hashes(text, uuid, bigint, bigint),
     sync_push_batch(text, uuid, jsonb), sync_pull_fence() TO exchange_station;
 
 -- section: station ----------------------------------------------------------------------------

@@ -122,13 +122,17 @@ def test_a_different_payload_at_a_stored_seq_is_a_conflict_and_stops_the_push(
     assert batch.status == "mismatch" and kinds == [("PAYLOAD_MISMATCH",)]
 
 
-def test_station_behind_central_is_not_pushed_and_says_why(central, demo_station):
+def test_a_station_behind_central_goes_on_in_a_new_epoch(central, demo_station):
     outbox = StationOutbox(demo_station.engine)
     with central_conn(central) as conn:
         push(outbox, conn)
-        conn.execute("UPDATE station_stream SET hwm = 99")
-        with pytest.raises(SyncFailed, match="restored from an older copy"):
-            push(outbox, conn)
+        conn.execute("UPDATE station_stream SET hwm = 99")  # central holds more than we do
+        result = push(outbox, conn)
+        assert result.new_epoch and result.pushed == 0
+        swap(demo_station, 1)
+        assert push(outbox, conn).pushed == 1
+        streams = conn.execute("SELECT base, hwm FROM station_stream ORDER BY base").fetchall()
+    assert streams == [(0, 99), (7, 8)]
 
 
 def test_two_workers_for_one_station_at_once_store_each_event_once(central, demo_station):
@@ -198,12 +202,13 @@ def test_an_event_id_already_stored_at_another_position_is_never_stored_twice(
     assert kinds == [("PAYLOAD_MISMATCH",)] and len(stored(central)) == 7
 
 
-def test_a_station_restored_from_an_older_copy_cannot_slip_different_events_past(
+def test_a_station_restored_from_an_older_copy_keeps_both_histories_in_two_epochs(
         central, demo_station, tmp_path):
     import sqlite3
 
     from app.bootstrap import open_station
     from app.persistence.engine import database_path
+    from app.sync.checker import check
 
     copy_dir = tmp_path / "copy"
     copy_dir.mkdir()
@@ -214,18 +219,19 @@ def test_a_station_restored_from_an_older_copy_cannot_slip_different_events_past
     source.backup(backup)
     backup.close()
     source.close()
-    swap(demo_station, 1)  # seq 8, pushed from the live station
+    swap(demo_station, 1)  # seq 8, pushed from the live station, which then dies
     with central_conn(central) as conn:
         push(StationOutbox(demo_station.engine), conn)
     restored = open_station(copy_dir)  # the old copy: acked 7, no seq 8
     try:
         swap(restored, 2)  # a different seq 8
         swap(restored, 3)  # and a seq 9 central has never seen
-        with central_conn(central) as conn, pytest.raises(SyncFailed, match="PAYLOAD_MISMATCH"):
-            push(StationOutbox(restored.engine), conn)
+        report = SyncRunner(restored.engine).run_once(central)
+        assert report.ok and report.notice and "restored" in report.notice
+        assert report.pushed == 2 and report.unsynced == 0
         with central_conn(central) as conn:
-            assert conn.execute("SELECT max(seq) FROM event").fetchone()[0] == 8
-            assert conn.execute("SELECT kind FROM sync_conflict").fetchall() == [
-                ("PAYLOAD_MISMATCH",)]
+            assert conn.execute("SELECT count(*) FROM event").fetchone()[0] == 10
+            assert conn.execute("SELECT count(*) FROM sync_conflict").fetchone()[0] == 0
+        assert check(central, [copy_dir], drained=True) == []
     finally:
         restored.close()
