@@ -262,7 +262,8 @@ def _sync(args: argparse.Namespace) -> int:
         raise CentralUnreachable(report.error)
     return _done(args, report.as_json(), (
         f"synced: {report.pushed} events sent, {report.pulled} changes received, "
-        f"{report.conflicts} conflicts; {report.unsynced} events not synced"))
+        f"{report.conflicts} conflicts; {report.unsynced} events not synced"
+        + (f". NOTE: {report.notice}" if report.notice else "")))
 
 
 def _receive(args: argparse.Namespace) -> int:
