@@ -134,3 +134,20 @@ def test_a_handover_the_register_contradicts_is_a_conflict_on_the_device(central
     [conflict] = open_conflicts(central)
     assert (conflict.kind, conflict.subject) == ("HANDOVER_MISMATCH", "device:OLD-00001")
     assert device(a, "OLD-00001").disputed
+
+
+def test_a_double_issue_pairs_the_two_issuing_exchanges_even_after_a_return(central,
+                                                                            offline_pair):
+    from app.services.exchanges import ExchangeCommand, record_exchange
+
+    a, b = offline_pair
+    swap(a, 1, new=1)
+    sync(central, a)
+    record_exchange(a.context, sign_in(a, "L1"), ExchangeCommand(  # NEW-00001 comes back
+        "P1001", returned=("NEW-00001",), issued=("NEW-00011",), at_confirmed=True))
+    swap(b, 2, new=1)  # offline, HQ-02 issued NEW-00001 too
+    sync(central, a, b)
+    [conflict] = open_conflicts(central)
+    assert conflict.kind == "DEVICE_DOUBLE_ISSUE"
+    assert sorted((r.station_id, r.payload["issued"][0]) for r in conflict.records) == [
+        ("HQ-01", "NEW-00001"), ("HQ-02", "NEW-00001")]
