@@ -16,6 +16,7 @@ import pytest
 from app.services.demo import load_demo
 from app.sync.checker import check
 from app.sync.runner import SyncRunner
+from tests.sync.bench_sync import fill_outbox
 from tests.sync.chaosproxy import ChaosProxy
 from tests.sync.conftest import SITE_A, sign_in, swap
 
@@ -53,6 +54,28 @@ def test_sigkill_at_every_crash_point_loses_and_doubles_nothing(central, make_st
         assert check(central, [data_dir(st)]) == [], point
     assert child(st, central).wait(60) == 0
     assert check(central, [data_dir(st)], drained=True) == []
+
+
+@pytest.mark.slow
+def test_sigkill_at_random_moments_of_busy_syncs_loses_and_doubles_nothing(central,
+                                                                         make_station):
+    import random
+    import time
+
+    seed = random.randrange(10**6)
+    rng = random.Random(seed)
+    st = make_station()
+    load_demo(st.context, sign_in(st), SITE_A)
+    fill_outbox(st, 400)
+    for n in (1, 2, 4, 5, 6, 8):
+        swap(st, n)
+        proc = child(st, central, rounds=50)
+        time.sleep(rng.uniform(0.3, 1.2))  # about the start-up, then anywhere in the sync
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        assert check(central, [data_dir(st)]) == [], f"seed {seed}"
+    assert child(st, central).wait(60) == 0
+    assert check(central, [data_dir(st)], drained=True) == [], f"seed {seed}"
 
 
 @pytest.mark.parametrize("mode", ["before", "after"])
