@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.persistence.models import EventRow, StationRow
 from app.services.demo import load_demo
-from app.sync.central import SyncFailed, connect
+from app.sync.central import connect
 from app.sync.outbox import StationOutbox
 from app.sync.push import handshake, push
 from app.sync.runner import SyncRunner
