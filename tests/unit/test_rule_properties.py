@@ -29,11 +29,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from app.domain.courier import CourierAllowance
-from app.domain.devices import TRANSITIONS, BuildPolicy, Device, DeviceState, DeviceType
+from app.domain.devices import BuildPolicy, Device, DeviceState, DeviceType
 from app.domain.exchange import (ACCEPTED_HANDOVERS, ExchangeOutcome, ExchangeRequest, Override,
                                  check_exchange, decide_exchange)
 from app.domain.people import Person
