@@ -21,10 +21,12 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.faults import crash_point
+from app.persistence.engine import reader
 from app.persistence.models import DeviceRow, PersonRow, StationRow
 from app.sync.outbox import StationOutbox
 
 PAGE = 1000
+RELOAD_CHUNK = 5000
 FENCE_WAIT_S = 1.0
 _END = 2**63 - 1
 _PERSON = "staff_id, name, site, shielding, assistive_tech, disputed"
@@ -112,7 +114,15 @@ def _reload(outbox: StationOutbox, conn, station_id: str, db_epoch: str) -> int:
         people = conn.execute(f"SELECT {_PERSON} FROM person_state").fetchall()
         devices = conn.execute(f"SELECT {_DEVICE} FROM device_state").fetchall()
         granted = _granted(conn, station_id)
-    apply_reference(outbox, people, devices, granted, Cursor(db_epoch, xmin - 1, _END))
+    # Applied in chunks, so the counter never waits long for SQLite's write lock. The cursor
+    # moves with the last chunk only: a crash half-way means a whole reload again (upserts).
+    chunks = ([(people[i:i + RELOAD_CHUNK], []) for i in range(0, len(people), RELOAD_CHUNK)]
+              + [([], devices[i:i + RELOAD_CHUNK]) for i in range(0, len(devices), RELOAD_CHUNK)]
+              or [([], [])])
+    for k, (some_people, some_devices) in enumerate(chunks):
+        last = k == len(chunks) - 1
+        apply_reference(outbox, some_people, some_devices, granted if last else None,
+                        Cursor(db_epoch, xmin - 1, _END) if last else None)
     return len(people) + len(devices)
 
 
@@ -140,7 +150,7 @@ def _holders_missing(conn, outbox: StationOutbox, people: list, devices: list) -
     wanted = {d[6] for d in devices if d[6]} - {p[0] for p in people}
     if not wanted:
         return []
-    with Session(outbox.engine) as s:
+    with Session(reader(outbox.engine)) as s:
         known = set(s.scalars(select(PersonRow.staff_id).where(PersonRow.staff_id.in_(wanted))))
     return _people(conn, wanted - known)
 
@@ -148,12 +158,12 @@ def _holders_missing(conn, outbox: StationOutbox, people: list, devices: list) -
 # -- the local side: one SQLite transaction ----------------------------------------------------
 
 def read_cursor(outbox: StationOutbox) -> str | None:
-    with Session(outbox.engine) as s:
+    with Session(reader(outbox.engine)) as s:
         return s.scalar(select(StationRow.ref_cursor).limit(1))
 
 
 def apply_reference(outbox: StationOutbox, people: list, devices: list, granted: int | None,
-                    cursor: Cursor) -> None:
+                    cursor: Cursor | None) -> None:
     """Rows, grants and the cursor together, or nothing. A device this station changed in an
     event central has not acknowledged keeps its local state (only `disputed` is taken): the
     event is on its way, and central's answer to it comes back as a later change."""
@@ -162,10 +172,11 @@ def apply_reference(outbox: StationOutbox, people: list, devices: list, granted:
         acked = s.scalar(select(StationRow.acked_seq)) or 0
         _upsert_devices(s, devices, acked)
         crash_point("mid_pull_apply")
-        values = {"ref_cursor": str(cursor)}
+        values: dict = {} if cursor is None else {"ref_cursor": str(cursor)}
         if granted is not None:
             values["granted_units"] = granted
-        s.execute(update(StationRow).values(**values))
+        if values:
+            s.execute(update(StationRow).values(**values))
 
 
 def _upsert_people(s: Session, people: list) -> None:

@@ -123,3 +123,29 @@ def test_a_device_changed_by_an_unsent_local_event_keeps_its_local_state(central
         pull(StationOutbox(b.engine), conn)
     row = device(b, "NEW-00002")
     assert (row.state, row.holder_staff_id, row.disputed) == ("issued", "P1002", True)
+
+
+def test_a_reload_killed_half_way_starts_again_and_completes(central, two_stations,
+                                                             monkeypatch, make_station):
+    from app.sync import pull as pull_module
+
+    fresh = make_station("HQ-03", admin_only=True)
+    outbox = StationOutbox(fresh.engine)
+    calls = {"n": 0}
+
+    def crash(name: str) -> None:
+        calls["n"] += name == "mid_pull_apply"
+        if calls["n"] == 3:
+            raise RuntimeError("killed mid reload")
+
+    monkeypatch.setattr(pull_module, "RELOAD_CHUNK", 20)
+    monkeypatch.setattr(pull_module, "crash_point", crash)
+    with connect(central) as conn, pytest.raises(RuntimeError):
+        conn.autocommit = True
+        pull(outbox, conn)
+    assert read_cursor(outbox) is None and person(fresh, "P1001") is not None  # chunk 1 in
+    with connect(central) as conn:
+        conn.autocommit = True
+        result = pull(outbox, conn)
+    assert result.reloaded and read_cursor(outbox) is not None
+    assert device(fresh, "NEW-00040").state == "in_stock"
