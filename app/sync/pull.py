@@ -152,7 +152,12 @@ def _holders_missing(conn, outbox: StationOutbox, people: list, devices: list) -
         return []
     with Session(reader(outbox.engine)) as s:
         known = set(s.scalars(select(PersonRow.staff_id).where(PersonRow.staff_id.in_(wanted))))
-    return _people(conn, wanted - known)
+    found = _people(conn, wanted - known)
+    # a holder central does not know either (written there by hand?): a placeholder, so
+    # that the pull never sticks on it; the next people import fills it in
+    unknown = wanted - known - {p[0] for p in found}
+    return found + [(staff_id, f"unknown person {staff_id}", "", False, False, True)
+                    for staff_id in sorted(unknown)]
 
 
 # -- the local side: one SQLite transaction ----------------------------------------------------

@@ -149,3 +149,13 @@ def test_a_reload_killed_half_way_starts_again_and_completes(central, two_statio
         result = pull(outbox, conn)
     assert result.reloaded and read_cursor(outbox) is not None
     assert device(fresh, "NEW-00040").state == "in_stock"
+
+
+def test_a_device_held_by_someone_central_does_not_know_does_not_stop_the_pull(central,
+                                                                              two_stations):
+    _a, b = two_stations
+    with psycopg.connect(libpq(central), autocommit=True) as conn:
+        conn.execute("UPDATE device_state SET holder = 'P9999' WHERE asset_tag = 'OLD-00005'")
+    assert SyncRunner(b.engine).run_once(central).ok
+    assert device(b, "OLD-00005").holder_staff_id == "P9999"
+    assert person(b, "P9999").disputed
