@@ -25,6 +25,7 @@ from app.ui.help_menu import add_help_menu
 from app.ui.sync_worker import SyncWorker
 from app.ui.panel import Panel, name_view_parts
 from app.ui.reclamation_panel import ReclamationPanel
+from app.ui.conflicts_panel import ConflictsPanel
 from app.ui.reports_panel import ReportsPanel
 from app.ui.sanitisation_panel import SanitisationPanel
 from app.ui.session import CounterSession
@@ -57,7 +58,8 @@ class MainWindow(QMainWindow):
         self.exchange = ExchangePanel(session)
         self.panels: list[Panel] = [self.exchange, GoodsInPanel(session),
                                     ReclamationPanel(session), CollectionsPanel(session),
-                                    SanitisationPanel(session), ReportsPanel(session)]
+                                    SanitisationPanel(session), ReportsPanel(session),
+                                    ConflictsPanel(session)]
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("screens")
         self.tabs.setAccessibleName("Screens")
