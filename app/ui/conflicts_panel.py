@@ -71,7 +71,7 @@ class ConflictsPanel(Panel):
 
         url = self.session.ctx.config.central_url
         self.load_button.setEnabled(False)
-        run_in_background(lambda: open_conflicts(url), self._on_loaded, self._on_failed)
+        run_in_background(lambda: open_conflicts(url), self._on_loaded, self._on_failed, self)
 
     # -- slots ---------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """One-off background jobs (a network read, a large file): run off the GUI thread, answer by signal.
 
-    run_in_background(lambda: open_conflicts(url), on_done, on_failed)
+    run_in_background(lambda: open_conflicts(url), on_done, on_failed, owner=panel)
 
 `on_done(result)` or `on_failed(exception)` is called on the GUI thread. The job must not touch
 widgets; it gets plain data back to the caller.
@@ -38,13 +38,18 @@ class _Job(QRunnable):
 
 
 def run_in_background(work: Callable[[], Any], on_done: Callable[[Any], None],
-                      on_failed: Callable[[Exception], None]) -> None:
+                      on_failed: Callable[[Exception], None], owner: QObject) -> None:
+    """`owner` is the widget waiting for the answer: if it has gone meanwhile (the window was
+    closed), the answer is dropped."""
+    import shiboken6
+
     job = _Job(work)
     _PENDING.add(job)
 
     def finish(callback: Callable, value: object) -> None:
         _PENDING.discard(job)
-        callback(value)
+        if shiboken6.isValid(owner):
+            callback(value)
 
     job.carrier.done.connect(lambda result: finish(on_done, result))
     job.carrier.failed.connect(lambda exc: finish(on_failed, exc))

@@ -158,9 +158,8 @@ class MainWindow(QMainWindow):
 
     def _on_sync_finished(self, report) -> None:  # noqa: ANN001 - SyncReport
         self.status.show_sync_report(report)
-        if report.pulled:
-            for panel in self.panels:
-                panel.refresh()
+        if report.pulled:  # what the current screen lists may have changed
+            self.current_panel().refresh()
 
     def _action(self, menu, text: str, keys, slot, checked: bool | None = None) -> QAction:  # noqa: ANN001
         action = QAction(text, self)
