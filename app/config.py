@@ -7,7 +7,9 @@ database, written by `init`.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,3 +60,15 @@ class StationConfig:
             central_url=settings.get("central_url") or None,
             sync_interval_s=max(30, int(settings.get("sync_interval_s", 300))),
         )
+
+
+def save_setting(data_dir: Path, key: str, value: str) -> None:
+    """Set one string setting in `station.toml`, keeping the file's other lines as they are."""
+    path = Path(data_dir) / SETTINGS_FILE
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    line = f"{key} = {json.dumps(value)}"  # a JSON string is a valid TOML basic string
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    lines = [line if pattern.match(old) else old for old in lines]
+    if line not in lines:
+        lines.append(line)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

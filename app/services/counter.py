@@ -197,10 +197,17 @@ def needs_first_run(ctx: ServiceContext) -> bool:
 
 
 def first_run(ctx: ServiceContext, station_id: str, site: str, admin_staff_id: str,
-              admin_name: str, pin: str, with_demo: bool) -> Operator:
-    """Set up a new station: its id and site, its first admin, and demo data if asked for."""
+              admin_name: str, pin: str, with_demo: bool, central_url: str = "") -> Operator:
+    """Set up a new station: its id and site, its first admin, the central database it syncs
+    with (optional; saved in station.toml), and demo data if asked for."""
     auth.check_staff_id(admin_staff_id)
     auth.check_new_pin(pin)
+    if central_url.strip():
+        from app.config import save_setting
+        from app.sync.central import libpq_url
+
+        libpq_url(central_url.strip())  # a PostgreSQL URL, and never one with a password
+        save_setting(ctx.config.data_dir, "central_url", central_url.strip())
     station.initialise(ctx, station_id, site)
     admin = auth.add_operator(ctx, None, admin_staff_id, admin_name, "admin", pin)
     if with_demo:

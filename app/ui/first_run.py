@@ -44,6 +44,9 @@ class FirstRunDialog(QDialog):
         self.name_field = self._field("Admin name", "Your name", "adminNameField")
         self.pin_field = self._field("PIN", "4 to 12 digits", "adminPinField", secret=True)
         self.pin_again = self._field("PIN again", "The same PIN", "adminPinAgainField", secret=True)
+        self.central_field = self._field(
+            "Central database", "Optional: postgresql://ROLE@HOST/DB?sslmode=verify-full "
+            "(no password: PGPASSWORD or .pgpass)", "centralUrlField")
         self.demo_check = named(QCheckBox("Load &demo data (40 people, their devices, 40 new "
                                           "devices) to try a swap", self), "Demo data",
                                 "Fill the new station with a demo site", "demoCheck")
@@ -63,9 +66,13 @@ class FirstRunDialog(QDialog):
             counter.first_run(self.station.context, self.station_field.text(),
                               self.site_field.text(), self.admin_field.text(),
                               self.name_field.text(), self.pin_field.text(),
-                              self.demo_check.isChecked())
+                              self.demo_check.isChecked(), self.central_field.text())
         except StationError as exc:
             return self._say(exc.user_message)
+        if self.central_field.text().strip():  # settings are read once: open it again
+            data_dir = self.station.config.data_dir
+            self.station.close()
+            self.station = open_station(data_dir)
         super().accept()
         return None
 
@@ -94,7 +101,8 @@ class FirstRunDialog(QDialog):
         for text, field in (("S&tation id:", self.station_field), ("&Site:", self.site_field),
                             ("&Admin staff number:", self.admin_field),
                             ("Admin &name:", self.name_field), ("&PIN:", self.pin_field),
-                            ("PIN a&gain:", self.pin_again)):
+                            ("PIN a&gain:", self.pin_again),
+                            ("C&entral database:", self.central_field)):
             form.addRow(text, field)
         form.addRow(self.demo_check)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok

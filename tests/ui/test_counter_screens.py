@@ -170,3 +170,33 @@ def test_every_screen_is_one_shortcut_away_and_takes_the_scans(qtbot, window):
         assert window.current_panel() is window.panels[index]
         title = window.panels[index].title
         assert find(window, "scanTargetLabel").text() == f"Scans go to: {title}"
+
+
+def test_first_run_saves_the_central_database_and_refuses_a_password_in_it(qtbot, tmp_path):
+    dialog = FirstRunDialog(None, tmp_path / "new", None)
+    qtbot.addWidget(dialog)
+    for name, text in (("stationIdField", "NEW-01"), ("siteField", "Hutton HQ"),
+                       ("adminField", "A9"), ("adminNameField", "Ann Admin"),
+                       ("adminPinField", "123456"), ("adminPinAgainField", "123456"),
+                       ("centralUrlField", "postgresql://st:secret@central/exchange")):
+        find(dialog, name).setText(text)
+    find(dialog, "demoCheck").setChecked(False)
+    dialog.accept()
+    assert "a password is never written in the URL" in find(dialog, "firstRunError").text()
+    assert not (tmp_path / "new" / "station.toml").exists()
+    dialog.station.close()
+    url = "postgresql://station_new_01@central.example/exchange?sslmode=verify-full"
+    dialog = FirstRunDialog(None, tmp_path / "other", None)
+    qtbot.addWidget(dialog)
+    for name, text in (("stationIdField", "NEW-02"), ("siteField", "Hutton HQ"),
+                       ("adminField", "A9"), ("adminNameField", "Ann Admin"),
+                       ("adminPinField", "123456"), ("adminPinAgainField", "123456"),
+                       ("centralUrlField", url)):
+        find(dialog, name).setText(text)
+    find(dialog, "demoCheck").setChecked(False)
+    dialog.accept()
+    try:
+        assert dialog.result() == dialog.DialogCode.Accepted
+        assert dialog.station.config.central_url == url
+    finally:
+        dialog.station.close()
