@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="the daily swap summary (site lead)")
     kinds = report.add_subparsers(dest="kind", required=True, parser_class=_Parser)
     p = kinds.add_parser("daily", help="one site's day as PDF and/or CSV")
-    p.add_argument("--site", required=True)
+    p.add_argument("--site", help="the site (with --central: leave out for the whole programme)")
+    p.add_argument("--central", metavar="URL", help="report from the central database")
     p.add_argument("--date", required=True, metavar="YYYY-MM-DD")
     p.add_argument("--out", type=Path, metavar="FILE.pdf", help="the summary as a PDF")
     p.add_argument("--csv", type=Path, metavar="FILE", help="the same figures as CSV")
@@ -463,9 +464,18 @@ def _report(args: argparse.Namespace) -> int:
         return _acting(args, lambda st, actor: _dashboard_pdf(args, st, actor))
     if not (args.out or args.csv):
         raise UsageError("report daily needs --out FILE.pdf and/or --csv FILE")
+    if not (args.site or args.central):
+        raise UsageError("report daily needs --site NAME (or --central URL for the programme)")
 
     def act(st: Station, actor: Operator) -> int:
-        summary = reports.daily_summary(st.context, actor, args.site, args.date)
+        if args.central:
+            from app.sync.central_reports import programme_daily_summary
+
+            actor.require(reports.Permission.REPORT)
+            summary = programme_daily_summary(args.central, reports.parse_date(args.date),
+                                              args.site)
+        else:
+            summary = reports.daily_summary(st.context, actor, args.site, args.date)
         if args.out:
             from app.ui.printing import write_html_pdf
 
