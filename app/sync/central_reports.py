@@ -64,8 +64,10 @@ FROM day
 """
 
 _OPERATORS = _DAY + """
-SELECT day.operator, coalesce(max(o.payload->>'name'), day.operator), count(*)
-FROM day LEFT JOIN event o ON o.type = 'operator.added' AND o.payload->>'staff_id' = day.operator
+, names AS (SELECT payload->>'staff_id' AS staff_id, max(payload->>'name') AS name
+            FROM event WHERE type = 'operator.added' GROUP BY 1)
+SELECT day.operator, coalesce(max(names.name), day.operator), count(*)
+FROM day LEFT JOIN names ON names.staff_id = day.operator
 WHERE day.operator IS NOT NULL GROUP BY day.operator ORDER BY day.operator
 """
 
