@@ -106,11 +106,10 @@ def _fenced(conn, cursor: Cursor) -> bool:  # noqa: ANN001
 
 
 def _reload(outbox: StationOutbox, conn, station_id: str, db_epoch: str) -> int:  # noqa: ANN001
-    """Everything, from one snapshot; the cursor starts at that snapshot's xmin."""
+    """Everything, from one snapshot; the cursor starts at that snapshot's fence."""
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-        xmin = conn.execute(
-            "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint").fetchone()[0]
+        xmin = conn.execute("SELECT sync_pull_fence()::text::bigint").fetchone()[0]
         people = conn.execute(f"SELECT {_PERSON} FROM person_state").fetchall()
         devices = conn.execute(f"SELECT {_DEVICE} FROM device_state").fetchall()
         granted = _granted(conn, station_id)
