@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -146,4 +147,5 @@ def test_scanning_never_imports_qt():
     code = ("import sys, app.scanning.pipeline, app.scanning.live_camera, "
             "app.scanning.decode_command, app.scanning.label_scenes; "
             "sys.exit(any(m.split('.')[0] in ('PySide6', 'shiboken6') for m in sys.modules))")
-    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+    repository = Path(__file__).resolve().parents[2]
+    assert subprocess.run([sys.executable, "-c", code], cwd=repository).returncode == 0
