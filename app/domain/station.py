@@ -14,6 +14,8 @@ class StationInfo:
     last_sync_at: str | None = None
     granted_units: int = 0
     released_units: int = 0
+    counter_laptops: int = 0
+    courier_laptops: int = 0
 
 
 @dataclass(frozen=True)

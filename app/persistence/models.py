@@ -33,6 +33,9 @@ class StationRow(Base):
     last_sync_at: Mapped[str | None] = mapped_column(String(40))
     granted_units: Mapped[int] = mapped_column(Integer, default=0)
     released_units: Mapped[int] = mapped_column(Integer, default=0)
+    #: laptops issued since the station began, over the counter and by courier (R5)
+    counter_laptops: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    courier_laptops: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[str] = mapped_column(String(40))
     ref_cursor: Mapped[str | None] = mapped_column(String(120))  # sync: pull cursor
 

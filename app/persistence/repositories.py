@@ -31,23 +31,37 @@ def _person(row: PersonRow) -> Person:
 
 
 class StationRepository:
+    """The station row, read once per unit of work (it changes only through this repository)."""
+
     def __init__(self, session: Session):
         self._s = session
+        self._info: StationInfo | None = None
 
     def get(self) -> StationInfo | None:
-        row = self._row()
-        if row is None:
-            return None
-        return StationInfo(row.station_id, row.site, row.epoch, row.acked_seq, row.last_sync_at,
-                           row.granted_units, row.released_units)
+        if self._info is None:
+            row = self._s.execute(select(*_STATION_COLUMNS).limit(1)).first()
+            self._info = StationInfo(*row) if row else None
+        return self._info
+
+    def add_laptops(self, counter: int, courier: int) -> None:
+        """Count laptops issued (R5's allowance), in the exchange's own transaction."""
+        if counter or courier:
+            self._s.execute(update(StationRow).values(
+                counter_laptops=StationRow.counter_laptops + counter,
+                courier_laptops=StationRow.courier_laptops + courier))
+            self._info = None
 
     def add(self, info: StationInfo, created_at: str) -> None:
         self._s.add(StationRow(id=1, station_id=info.station_id, site=info.site,
                                epoch=info.epoch, acked_seq=0, created_at=created_at))
         self._s.flush()
+        self._info = None
 
-    def _row(self) -> StationRow | None:
-        return self._s.scalars(select(StationRow).limit(1)).first()
+
+_STATION_COLUMNS = (StationRow.station_id, StationRow.site, StationRow.epoch,
+                    StationRow.acked_seq, StationRow.last_sync_at, StationRow.granted_units,
+                    StationRow.released_units, StationRow.counter_laptops,
+                    StationRow.courier_laptops)
 
 
 class OperatorRepository:
@@ -128,11 +142,13 @@ class DeviceRepository:
         return _existing(self._s, DeviceRow.asset_tag, tags)
 
     def save(self, device: Device, seq: int) -> None:
-        row = self._s.get(DeviceRow, device.tag)
-        if row is None:
+        """A device's new state and holder (one UPDATE; a device not yet known is added)."""
+        changed = self._s.execute(
+            update(DeviceRow).where(DeviceRow.asset_tag == device.tag)
+            .values(state=device.state.value, holder_staff_id=device.holder, updated_seq=seq)
+            .execution_options(synchronize_session=False))
+        if changed.rowcount == 0:
             self.add_many([device], seq)
-            return
-        row.state, row.holder_staff_id, row.updated_seq = device.state.value, device.holder, seq
 
     def add_many(self, devices: list[Device], seq: int,
                  costs: dict[str, int | None] | None = None) -> None:
@@ -202,15 +218,6 @@ class ExchangeRepository:
         return tuple(self._s.scalars(select(ExchangeItemRow.asset_tag).where(
             ExchangeItemRow.exchange_id == exchange_id, ExchangeItemRow.direction == "issued")
             .order_by(ExchangeItemRow.id)))
-
-    def laptop_counts(self) -> tuple[int, int]:
-        """(counter laptops, courier laptops) issued by this station since it began."""
-        rows = self._s.execute(
-            select(ExchangeRow.courier, func.count()).join(ExchangeItemRow).where(
-                ExchangeItemRow.direction == "issued", ExchangeItemRow.device_type == "laptop",
-            ).group_by(ExchangeRow.courier))
-        counts = {bool(courier): n for courier, n in rows}
-        return counts.get(False, 0), counts.get(True, 0)
 
 
 class TaskRepository:

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from app.domain import events
-from app.domain.devices import Device, DeviceState
+from app.domain.devices import Device, DeviceState, DeviceType
 from app.domain.exchange import ExchangeOutcome, ExchangeRequest, Override, decide_exchange
 from app.domain.people import Operator, Permission
 from app.domain.rules import BadInput
@@ -156,9 +156,11 @@ def _store(uow, actor: Operator, req: ExchangeRequest,  # noqa: ANN001 - unit of
                       req.at_confirmed, now, seq, outcome, types)
     for tag in outcome.reclamation_tasks:
         uow.tasks.add(tag, req.person.staff_id, exchange_id, now.isoformat())
-    for device in req.returned:  # a desktop handed back at the counter settles its task (R4)
-        if not req.courier and uow.tasks.open_task(device.tag) is not None:
-            uow.tasks.close(device.tag, now.isoformat(), actor.staff_id)
+    desktops = [d.tag for d in req.returned if d.type is DeviceType.DESKTOP]
+    if desktops and not req.courier:  # a desktop handed back at the counter settles its task
+        for tag in uow.tasks.open_tags(desktops):
+            uow.tasks.close(tag, now.isoformat(), actor.staff_id)
+    uow.station.add_laptops(outcome.counter_laptops, outcome.courier_laptops)
     crash_point("exchange_rows_written")
     receipt = ExchangeReceipt(exchange_id, outcome, seq, req.person.name)
     payload = receipt.as_json() | {"person": req.person.staff_id, "lost": list(outcome.lost),

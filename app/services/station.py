@@ -67,10 +67,11 @@ def station_site(uow) -> str:  # noqa: ANN001 - a unit of work
 
 
 def courier_allowance(uow) -> CourierAllowance:  # noqa: ANN001 - a unit of work
-    counter, courier = uow.exchanges.laptop_counts()
     station = uow.station.get()
-    return CourierAllowance(counter, courier, station.granted_units if station else 0,
-                            station.released_units if station else 0)
+    if station is None:
+        return CourierAllowance()
+    return CourierAllowance(station.counter_laptops, station.courier_laptops,
+                            station.granted_units, station.released_units)
 
 
 def status(ctx: ServiceContext) -> StationStatus:

@@ -63,6 +63,8 @@ def upgrade() -> None:
     sa.Column('last_sync_at', sa.String(length=40), nullable=True),
     sa.Column('granted_units', sa.Integer(), nullable=False),
     sa.Column('released_units', sa.Integer(), nullable=False),
+    sa.Column('counter_laptops', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('courier_laptops', sa.Integer(), server_default='0', nullable=False),
     sa.Column('created_at', sa.String(length=40), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_station'))
     )
