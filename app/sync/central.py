@@ -54,11 +54,16 @@ def connect(url: str, *, application_name: str = "exchange-station", timeout_s: 
     """A psycopg connection with sync's timeouts and TCP keepalives; exit 5 when unreachable."""
     import psycopg
 
+    from psycopg.conninfo import conninfo_to_dict
+
+    conninfo = libpq_url(url)
     try:
+        # the URL's own `options` come after ours, so an admin may tune the timeouts
+        options = f"{SESSION_OPTIONS} {conninfo_to_dict(conninfo).get('options') or ''}"
         return psycopg.connect(
-            libpq_url(url), connect_timeout=timeout_s, application_name=application_name,
+            conninfo, connect_timeout=timeout_s, application_name=application_name,
             keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
-            tcp_user_timeout=30000, options=SESSION_OPTIONS)
+            tcp_user_timeout=30000, options=options.strip())
     except psycopg.Error as exc:
         raise CentralUnreachable(unreachable_message(url, exc)) from None
 

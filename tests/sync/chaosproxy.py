@@ -3,6 +3,7 @@
     with ChaosProxy(("127.0.0.1", 5432)) as proxy:
         proxy.cut("before", commit=2)   # the 2nd COMMIT never reaches the server
         proxy.cut("after", commit=2)    # the 2nd COMMIT runs, its reply never reaches the client
+        proxy.cut("hold", commit=1)     # blackhole: the COMMIT is kept, the line stays open
         url = f"postgresql://postgres@127.0.0.1:{proxy.port}/db?sslmode=disable"
 
 SYNC.md 3.1 (`cut_before_commit`, `cut_after_commit`); toxiproxy is not in Debian.
@@ -12,10 +13,12 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 
 class ChaosProxy:
-    def __init__(self, target: tuple[str, int]):
+    def __init__(self, target: tuple[str, int], hold_s: float = 4.0):
+        self.hold_s = hold_s
         self.target = target
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -56,6 +59,9 @@ class ChaosProxy:
             while chunk := client.recv(65536):
                 action = self._on_chunk(chunk)
                 if action == "before":
+                    return self._close(client, server)
+                if action == "hold":  # a worker that hangs holding its locks, then dies
+                    time.sleep(self.hold_s)
                     return self._close(client, server)
                 if action == "after":
                     state["drop_reply"] = True

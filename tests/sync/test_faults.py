@@ -102,6 +102,36 @@ def test_a_connection_cut_at_commit_is_settled_by_the_next_handshake(central, ma
 
 
 @pytest.mark.slow
+def test_a_worker_hung_holding_the_stream_lock_does_not_stop_a_second_one(central,
+                                                                          make_station):
+    import threading
+    import time
+
+    st = make_station()
+    load_demo(st.context, sign_in(st), SITE_A)
+    host = urlsplit(libpq(central))
+    with ChaosProxy((host.hostname, host.port or 5432), hold_s=4) as proxy:
+        hung_url = urlunsplit(host._replace(
+            netloc=f"postgres@127.0.0.1:{proxy.port}",
+            query="sslmode=disable&options=-c%20idle_in_transaction_session_timeout%3D1500"))
+        proxy.cut("hold", commit=1)
+        hung = []
+        worker = threading.Thread(target=lambda: hung.append(
+            SyncRunner(st.engine, batch_size=2).run_once(hung_url)))
+        worker.start()
+        while not proxy.cuts:  # the first worker holds the lock and its COMMIT hangs
+            time.sleep(0.01)
+        started = time.monotonic()
+        report = SyncRunner(st.engine, batch_size=2).run_once(central)
+        waited = time.monotonic() - started
+        worker.join(30)
+    assert report.ok and report.pushed == 7, report
+    assert 1.0 < waited < 5.0  # until the server ended the hung session, not lock_timeout
+    assert not hung[0].ok
+    assert check(central, [data_dir(st)], drained=True) == []
+
+
+@pytest.mark.slow
 def test_ten_station_processes_syncing_at_once_keep_every_invariant(central, make_station):
     first = make_station("ST-00")
     load_demo(first.context, sign_in(first), SITE_A)
