@@ -129,8 +129,7 @@ def _request(uow, ctx: ServiceContext, cmd: ExchangeCommand,  # noqa: ANN001 - u
         site=site, unknown_returns=tuple(unknown), courier=cmd.courier,
         at_confirmed=cmd.at_confirmed, override=override,
         awaiting_collection=uow.exchanges.awaiting_collection_for(person.staff_id),
-        awaited_by_courier=frozenset(d.tag for d in returned
-                                     if uow.exchanges.courier_exchange_awaiting(d.tag)),
+        awaited_by_courier=uow.exchanges.awaited_of(d.tag for d in returned),
         open_reclamations=uow.tasks.open_tags(d.tag for d in holdings),
         allowance=courier_allowance(uow), policy=ctx.config.build_policy)
 
