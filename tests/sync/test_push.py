@@ -235,3 +235,18 @@ def test_a_station_restored_from_an_older_copy_keeps_both_histories_in_two_epoch
         assert check(central, [copy_dir], drained=True) == []
     finally:
         restored.close()
+
+
+def test_an_event_of_an_unknown_schema_version_is_stored_and_quarantined_not_applied(
+        central, demo_station):
+    from sqlalchemy import update as sql_update
+
+    swap(demo_station, 1)  # seq 8
+    with Session(demo_station.engine) as s, s.begin():
+        s.execute(sql_update(EventRow).where(EventRow.seq == 8).values(schema_v=2))
+    with central_conn(central) as conn:
+        assert push(StationOutbox(demo_station.engine), conn).pushed == 8
+        status = conn.execute("SELECT status FROM event WHERE seq = 8").fetchone()[0]
+        state = conn.execute("SELECT state FROM device_state "
+                             "WHERE asset_tag = 'NEW-00001'").fetchone()[0]
+    assert (status, state) == ("quarantined", "in_stock")
