@@ -19,12 +19,16 @@ from app.persistence.models import (DeviceRow, ExceptionRow, ExchangeItemRow, Ex
                                     OperatorRow, PersonRow, ReclamationTaskRow, StationRow)
 
 
-# The counter's hot path uses the tables directly (Core statements skip the ORM's bookkeeping,
-# several times cheaper per statement); rows come back as plain named tuples.
-_DEVICES = DeviceRow.__table__
-_STATION = StationRow.__table__
-_EXCHANGES, _ITEMS = ExchangeRow.__table__, ExchangeItemRow.__table__
-_EXCEPTIONS, _TASKS = ExceptionRow.__table__, ReclamationTaskRow.__table__
+_EXCEPTIONS = ExceptionRow.__table__
+
+
+def _sql(session: Session, statement: str, params: tuple | list = ()):  # noqa: ANN202
+    """Run fixed SQL text with bound parameters on the unit of work's own connection: the
+    counter's hottest statements skip SQLAlchemy's compilation (SQLite `?` placeholders)."""
+    return session.connection().exec_driver_sql(statement, params)
+
+
+_DEVICE_COLUMNS = ("asset_tag, serial, type, model, os, state, holder_staff_id, sole_use, site")
 
 
 def _device(row) -> Device:  # noqa: ANN001 - a DeviceRow or a Core row of devices
@@ -47,17 +51,16 @@ class StationRepository:
 
     def get(self) -> StationInfo | None:
         if self._info is None:
-            row = self._s.execute(select(*(_STATION.c[c] for c in _STATION_COLUMNS))
-                                  .limit(1)).first()
+            row = _sql(self._s, f"SELECT {', '.join(_STATION_COLUMNS)} FROM station "
+                                "LIMIT 1").first()
             self._info = StationInfo(*row) if row else None
         return self._info
 
     def add_laptops(self, counter: int, courier: int) -> None:
         """Count laptops issued (R5's allowance), in the exchange's own transaction."""
         if counter or courier:
-            self._s.execute(_STATION.update().values(
-                counter_laptops=_STATION.c.counter_laptops + counter,
-                courier_laptops=_STATION.c.courier_laptops + courier))
+            _sql(self._s, "UPDATE station SET counter_laptops = counter_laptops + ?, "
+                 "courier_laptops = courier_laptops + ?", (counter, courier))
             self._info = None
 
     def add(self, info: StationInfo, created_at: str) -> None:
@@ -98,7 +101,8 @@ class PeopleRepository:
         self._s = session
 
     def get(self, staff_id: str) -> Person | None:
-        row = self._s.get(PersonRow, staff_id)
+        row = _sql(self._s, "SELECT staff_id, name, site, shielding, assistive_tech FROM people "
+                   "WHERE staff_id = ?", (staff_id,)).first()
         return _person(row) if row else None
 
     def search(self, text: str, limit: int = 20) -> list[Person]:
@@ -133,16 +137,18 @@ class DeviceRepository:
         self._s = session
 
     def get(self, tag: str) -> Device | None:
-        row = self._s.execute(select(_DEVICES).where(_DEVICES.c.asset_tag == tag)).first()
+        row = _sql(self._s, f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE asset_tag = ?",
+                   (tag,)).first()
         return _device(row) if row else None
 
     def by_serial(self, serial: str) -> Device | None:
-        rows = self._s.execute(select(_DEVICES).where(_DEVICES.c.serial == serial).limit(2)).all()
+        rows = _sql(self._s, f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE serial = ? LIMIT 2",
+                    (serial,)).all()
         return _device(rows[0]) if len(rows) == 1 else None
 
     def held_by(self, staff_id: str) -> list[Device]:
-        rows = self._s.execute(select(_DEVICES).where(_DEVICES.c.holder_staff_id == staff_id)
-                               .order_by(_DEVICES.c.asset_tag))
+        rows = _sql(self._s, f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE holder_staff_id = ? "
+                    "ORDER BY asset_tag", (staff_id,))
         return [_device(r) for r in rows]
 
     def existing(self, tags: Iterable[str]) -> set[str]:
@@ -150,9 +156,9 @@ class DeviceRepository:
 
     def save(self, device: Device, seq: int) -> None:
         """A device's new state and holder (one UPDATE; a device not yet known is added)."""
-        changed = self._s.execute(
-            _DEVICES.update().where(_DEVICES.c.asset_tag == device.tag)
-            .values(state=device.state.value, holder_staff_id=device.holder, updated_seq=seq))
+        changed = _sql(self._s, "UPDATE devices SET state = ?, holder_staff_id = ?, "
+                       "updated_seq = ? WHERE asset_tag = ?",
+                       (device.state.value, device.holder, seq, device.tag))
         if changed.rowcount == 0:
             self.add_many([device], seq)
 
@@ -178,35 +184,37 @@ class ExchangeRepository:
     def add(self, exchange_id: str, staff_id: str, operator: str, site: str, at_confirmed: bool,
             occurred_at: datetime, seq: int, outcome: ExchangeOutcome,
             types: dict[str, str]) -> None:
-        self._s.execute(_EXCHANGES.insert().values(
-            exchange_id=exchange_id, staff_id=staff_id, operator=operator, site=site,
-            courier=outcome.courier, at_confirmed=at_confirmed,
-            status="awaiting_collection" if outcome.awaiting_collection else "completed",
-            occurred_at=occurred_at.isoformat(), local_date=occurred_at.date().isoformat(),
-            event_seq=seq))
+        _sql(self._s, "INSERT INTO exchanges (exchange_id, staff_id, operator, site, courier, "
+             "at_confirmed, status, occurred_at, local_date, event_seq) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             (exchange_id, staff_id, operator, site, outcome.courier, at_confirmed,
+              "awaiting_collection" if outcome.awaiting_collection else "completed",
+              occurred_at.isoformat(), occurred_at.date().isoformat(), seq))
         rows = ([("returned", t) for t in outcome.returned] + [("issued", t) for t in outcome.issued]
                 + [("lost", t) for t in outcome.lost])
-        self._s.execute(_ITEMS.insert(), [
-            {"exchange_id": exchange_id, "asset_tag": tag, "direction": d,
-             "device_type": types[tag], "collected": False} for d, tag in rows])
+        _sql(self._s, "INSERT INTO exchange_items (exchange_id, asset_tag, direction, "
+             "device_type, collected) VALUES (?, ?, ?, ?, 0)",
+             [(exchange_id, tag, d, types[tag]) for d, tag in rows])
         if outcome.exceptions:
             self._s.execute(_EXCEPTIONS.insert(), [
                 {"exchange_id": exchange_id, "rule": e.rule, "reason": e.reason,
                  "authorised_by": e.authorised_by} for e in outcome.exceptions])
 
+    _AWAITED = ("SELECT i.asset_tag FROM exchange_items i JOIN exchanges x USING (exchange_id) "
+                "WHERE x.status = 'awaiting_collection' AND i.direction = 'returned' "
+                "AND NOT i.collected AND ")
+
     def awaiting_collection_for(self, staff_id: str) -> tuple[str, ...]:
-        return self.awaited(_EXCHANGES.c.staff_id == staff_id)
+        return tuple(r[0] for r in _sql(self._s, self._AWAITED + "x.staff_id = ?", (staff_id,)))
 
     def awaited_of(self, tags: Iterable[str]) -> frozenset[str]:
         """Which of `tags` an open courier exchange (anyone's) is waiting for."""
         tags = list(tags)
-        return frozenset(self.awaited(_ITEMS.c.asset_tag.in_(tags))) if tags else frozenset()
-
-    def awaited(self, condition) -> tuple[str, ...]:  # noqa: ANN001 - a SQL condition
-        return tuple(self._s.scalars(
-            select(_ITEMS.c.asset_tag).join(_EXCHANGES).where(
-                condition, _EXCHANGES.c.status == "awaiting_collection",
-                _ITEMS.c.direction == "returned", _ITEMS.c.collected.is_(False))))
+        if not tags:
+            return frozenset()
+        marks = ", ".join("?" * len(tags))
+        return frozenset(r[0] for r in _sql(self._s, self._AWAITED + f"i.asset_tag IN ({marks})",
+                                            tuple(tags)))
 
     def courier_exchange_awaiting(self, tag: str) -> str | None:
         """The open courier exchange waiting for `tag` to come back, if any."""
@@ -243,8 +251,10 @@ class TaskRepository:
         tags = list(tags)
         if not tags:
             return frozenset()
-        return frozenset(self._s.scalars(select(_TASKS.c.asset_tag).where(
-            _TASKS.c.asset_tag.in_(tags), _TASKS.c.status == "open")))
+        marks = ", ".join("?" * len(tags))
+        return frozenset(r[0] for r in _sql(
+            self._s, f"SELECT asset_tag FROM reclamation_tasks WHERE status = 'open' "
+            f"AND asset_tag IN ({marks})", tuple(tags)))
 
     def open_task(self, tag: str) -> ReclamationTask | None:
         row = self._open_row(tag)

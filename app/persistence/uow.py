@@ -32,9 +32,6 @@ from app.persistence.repositories import (DeviceRepository, ExchangeRepository,
                                           StationRepository, TaskRepository)
 
 
-_EVENTS = EventRow.__table__
-
-
 class SqlUnitOfWork:
     def __init__(self, engine: Engine, *, write: bool = True):
         self._engine = engine if write else reader(engine)
@@ -73,7 +70,8 @@ class SqlUnitOfWork:
         """The sequence number the next recorded event will get."""
         if self._next_seq is None:
             assert self.session is not None
-            self._next_seq = (self.session.scalar(select(func.max(_EVENTS.c.seq))) or 0) + 1
+            top = self.session.connection().exec_driver_sql("SELECT max(seq) FROM events")
+            self._next_seq = (top.scalar() or 0) + 1
         return self._next_seq
 
     def record(self, event: DomainEvent, operator: str | None) -> RecordedEvent:
@@ -88,11 +86,12 @@ class SqlUnitOfWork:
         recorded = RecordedEvent(event_id=str(uuid.uuid4()), station_id=station.station_id,
                                  seq=seq, type=event.type, payload=event.payload,
                                  operator=operator, occurred_at=self.now().isoformat())
-        self.session.execute(_EVENTS.insert().values(
-            seq=seq, event_id=recorded.event_id, station_id=station.station_id,
-            epoch=station.epoch, type=event.type, schema_v=SCHEMA_VERSION, payload=payload,
-            sha256=hashlib.sha256(payload.encode()).hexdigest(), operator=operator,
-            occurred_at=recorded.occurred_at))
+        self.session.connection().exec_driver_sql(
+            "INSERT INTO events (seq, event_id, station_id, epoch, type, schema_v, payload, "
+            "sha256, operator, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, recorded.event_id, station.station_id, station.epoch, event.type,
+             SCHEMA_VERSION, payload, hashlib.sha256(payload.encode()).hexdigest(), operator,
+             recorded.occurred_at))
         self._next_seq = seq + 1
         return recorded
 
