@@ -22,24 +22,33 @@ from app.persistence.models import (DeviceRow, ExceptionRow, ExchangeItemRow, Ex
 _EXCEPTIONS = ExceptionRow.__table__
 
 
-def _sql(session: Session, statement: str, params: tuple | list = ()):  # noqa: ANN202
-    """Run fixed SQL text with bound parameters on the unit of work's own connection: the
-    counter's hottest statements skip SQLAlchemy's compilation (SQLite `?` placeholders)."""
-    return session.connection().exec_driver_sql(statement, params)
+def run_sql(session: Session, statement: str, params: tuple | list = ()):  # noqa: ANN202
+    """Run fixed SQL text with bound parameters (SQLite `?`) on the unit of work's own DB-API
+    connection, inside its transaction: the counter's hot statements skip SQLAlchemy's
+    per-statement machinery. A list of tuples runs as executemany. Returns the sqlite3 cursor."""
+    cursor = session.connection().connection.driver_connection.cursor()
+    if isinstance(params, list):
+        cursor.executemany(statement, params)
+    else:
+        cursor.execute(statement, params)
+    return cursor
 
 
 _DEVICE_COLUMNS = ("asset_tag, serial, type, model, os, state, holder_staff_id, sole_use, site")
 
 
-def _device(row) -> Device:  # noqa: ANN001 - a DeviceRow or a Core row of devices
-    return Device(tag=row.asset_tag, serial=row.serial, type=DeviceType(row.type),
-                  model=row.model, os=row.os, state=DeviceState(row.state),
-                  holder=row.holder_staff_id, sole_use=row.sole_use, site=row.site)
+def _device(row: tuple) -> Device:
+    """A device from a row of `_DEVICE_COLUMNS`."""
+    tag, serial, kind, model, os_name, state, holder, sole_use, site = row
+    return Device(tag=tag, serial=serial, type=DeviceType(kind), model=model, os=os_name,
+                  state=DeviceState(state), holder=holder, sole_use=bool(sole_use), site=site)
 
 
-def _person(row: PersonRow) -> Person:
-    return Person(staff_id=row.staff_id, name=row.name, site=row.site, shielding=row.shielding,
-                  assistive_tech=row.assistive_tech)
+def _person(row: tuple) -> Person:
+    """A person from a row of (staff_id, name, site, shielding, assistive_tech)."""
+    staff_id, name, site, shielding, assistive_tech = row
+    return Person(staff_id=staff_id, name=name, site=site, shielding=bool(shielding),
+                  assistive_tech=bool(assistive_tech))
 
 
 class StationRepository:
@@ -51,15 +60,15 @@ class StationRepository:
 
     def get(self) -> StationInfo | None:
         if self._info is None:
-            row = _sql(self._s, f"SELECT {', '.join(_STATION_COLUMNS)} FROM station "
-                                "LIMIT 1").first()
+            row = run_sql(self._s, f"SELECT {', '.join(_STATION_COLUMNS)} FROM station "
+                                "LIMIT 1").fetchone()
             self._info = StationInfo(*row) if row else None
         return self._info
 
     def add_laptops(self, counter: int, courier: int) -> None:
         """Count laptops issued (R5's allowance), in the exchange's own transaction."""
         if counter or courier:
-            _sql(self._s, "UPDATE station SET counter_laptops = counter_laptops + ?, "
+            run_sql(self._s, "UPDATE station SET counter_laptops = counter_laptops + ?, "
                  "courier_laptops = courier_laptops + ?", (counter, courier))
             self._info = None
 
@@ -101,13 +110,14 @@ class PeopleRepository:
         self._s = session
 
     def get(self, staff_id: str) -> Person | None:
-        row = _sql(self._s, "SELECT staff_id, name, site, shielding, assistive_tech FROM people "
-                   "WHERE staff_id = ?", (staff_id,)).first()
+        row = run_sql(self._s, "SELECT staff_id, name, site, shielding, assistive_tech FROM people "
+                   "WHERE staff_id = ?", (staff_id,)).fetchone()
         return _person(row) if row else None
 
     def search(self, text: str, limit: int = 20) -> list[Person]:
         pattern = f"%{text.strip()}%"
-        rows = self._s.scalars(select(PersonRow).where(
+        rows = self._s.execute(select(PersonRow.staff_id, PersonRow.name, PersonRow.site,
+                                      PersonRow.shielding, PersonRow.assistive_tech).where(
             (PersonRow.name.ilike(pattern)) | (PersonRow.staff_id.ilike(pattern))
         ).order_by(PersonRow.name).limit(limit))
         return [_person(r) for r in rows]
@@ -137,17 +147,17 @@ class DeviceRepository:
         self._s = session
 
     def get(self, tag: str) -> Device | None:
-        row = _sql(self._s, f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE asset_tag = ?",
-                   (tag,)).first()
+        row = run_sql(self._s, f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE asset_tag = ?",
+                   (tag,)).fetchone()
         return _device(row) if row else None
 
     def by_serial(self, serial: str) -> Device | None:
-        rows = _sql(self._s, f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE serial = ? LIMIT 2",
-                    (serial,)).all()
+        rows = run_sql(self._s, f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE serial = ? LIMIT 2",
+                    (serial,)).fetchall()
         return _device(rows[0]) if len(rows) == 1 else None
 
     def held_by(self, staff_id: str) -> list[Device]:
-        rows = _sql(self._s, f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE holder_staff_id = ? "
+        rows = run_sql(self._s, f"SELECT {_DEVICE_COLUMNS} FROM devices WHERE holder_staff_id = ? "
                     "ORDER BY asset_tag", (staff_id,))
         return [_device(r) for r in rows]
 
@@ -156,7 +166,7 @@ class DeviceRepository:
 
     def save(self, device: Device, seq: int) -> None:
         """A device's new state and holder (one UPDATE; a device not yet known is added)."""
-        changed = _sql(self._s, "UPDATE devices SET state = ?, holder_staff_id = ?, "
+        changed = run_sql(self._s, "UPDATE devices SET state = ?, holder_staff_id = ?, "
                        "updated_seq = ? WHERE asset_tag = ?",
                        (device.state.value, device.holder, seq, device.tag))
         if changed.rowcount == 0:
@@ -184,7 +194,7 @@ class ExchangeRepository:
     def add(self, exchange_id: str, staff_id: str, operator: str, site: str, at_confirmed: bool,
             occurred_at: datetime, seq: int, outcome: ExchangeOutcome,
             types: dict[str, str]) -> None:
-        _sql(self._s, "INSERT INTO exchanges (exchange_id, staff_id, operator, site, courier, "
+        run_sql(self._s, "INSERT INTO exchanges (exchange_id, staff_id, operator, site, courier, "
              "at_confirmed, status, occurred_at, local_date, event_seq) "
              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
              (exchange_id, staff_id, operator, site, outcome.courier, at_confirmed,
@@ -192,7 +202,7 @@ class ExchangeRepository:
               occurred_at.isoformat(), occurred_at.date().isoformat(), seq))
         rows = ([("returned", t) for t in outcome.returned] + [("issued", t) for t in outcome.issued]
                 + [("lost", t) for t in outcome.lost])
-        _sql(self._s, "INSERT INTO exchange_items (exchange_id, asset_tag, direction, "
+        run_sql(self._s, "INSERT INTO exchange_items (exchange_id, asset_tag, direction, "
              "device_type, collected) VALUES (?, ?, ?, ?, 0)",
              [(exchange_id, tag, d, types[tag]) for d, tag in rows])
         if outcome.exceptions:
@@ -205,7 +215,7 @@ class ExchangeRepository:
                 "AND NOT i.collected AND ")
 
     def awaiting_collection_for(self, staff_id: str) -> tuple[str, ...]:
-        return tuple(r[0] for r in _sql(self._s, self._AWAITED + "x.staff_id = ?", (staff_id,)))
+        return tuple(r[0] for r in run_sql(self._s, self._AWAITED + "x.staff_id = ?", (staff_id,)))
 
     def awaited_of(self, tags: Iterable[str]) -> frozenset[str]:
         """Which of `tags` an open courier exchange (anyone's) is waiting for."""
@@ -213,7 +223,7 @@ class ExchangeRepository:
         if not tags:
             return frozenset()
         marks = ", ".join("?" * len(tags))
-        return frozenset(r[0] for r in _sql(self._s, self._AWAITED + f"i.asset_tag IN ({marks})",
+        return frozenset(r[0] for r in run_sql(self._s, self._AWAITED + f"i.asset_tag IN ({marks})",
                                             tuple(tags)))
 
     def courier_exchange_awaiting(self, tag: str) -> str | None:
@@ -252,7 +262,7 @@ class TaskRepository:
         if not tags:
             return frozenset()
         marks = ", ".join("?" * len(tags))
-        return frozenset(r[0] for r in _sql(
+        return frozenset(r[0] for r in run_sql(
             self._s, f"SELECT asset_tag FROM reclamation_tasks WHERE status = 'open' "
             f"AND asset_tag IN ({marks})", tuple(tags)))
 

@@ -27,6 +27,7 @@ from app.domain.station import StationInfo
 from app.persistence.certificate_repository import CertificateRepository
 from app.persistence.models import EventRow
 from app.persistence.report_queries import ReportQueries
+from app.persistence.repositories import run_sql
 from app.persistence.repositories import (DeviceRepository, ExchangeRepository,
                                           OperatorRepository, PeopleRepository,
                                           StationRepository, TaskRepository)
@@ -70,8 +71,8 @@ class SqlUnitOfWork:
         """The sequence number the next recorded event will get."""
         if self._next_seq is None:
             assert self.session is not None
-            top = self.session.connection().exec_driver_sql("SELECT max(seq) FROM events")
-            self._next_seq = (top.scalar() or 0) + 1
+            top = run_sql(self.session, "SELECT max(seq) FROM events").fetchone()[0]
+            self._next_seq = (top or 0) + 1
         return self._next_seq
 
     def record(self, event: DomainEvent, operator: str | None) -> RecordedEvent:
@@ -86,8 +87,8 @@ class SqlUnitOfWork:
         recorded = RecordedEvent(event_id=str(uuid.uuid4()), station_id=station.station_id,
                                  seq=seq, type=event.type, payload=event.payload,
                                  operator=operator, occurred_at=self.now().isoformat())
-        self.session.connection().exec_driver_sql(
-            "INSERT INTO events (seq, event_id, station_id, epoch, type, schema_v, payload, "
+        run_sql(
+            self.session, "INSERT INTO events (seq, event_id, station_id, epoch, type, schema_v, payload, "
             "sha256, operator, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (seq, recorded.event_id, station.station_id, station.epoch, event.type,
              SCHEMA_VERSION, payload, hashlib.sha256(payload.encode()).hexdigest(), operator,

@@ -302,7 +302,7 @@ def test_exchange_killed_at_a_crash_point_is_stored_whole_or_not_at_all(
 
 # -- (b) SIGKILL at random moments -----------------------------------------------------------
 
-WORK_PEOPLE = 400
+WORK_PEOPLE = 2000  # enough work that every kill lands mid-way (1-2 ms per exchange)
 KILLS = 8
 
 
@@ -367,8 +367,8 @@ def test_random_sigkills_leave_the_whole_database_consistent(tmp_path):
         stderr = (tmp_path / f"child-{round_}.err").read_text()
         done = [tuple(line.split()[1:]) for line in child.lines if line.startswith("done ")]
         acknowledged += [(kind, int(n), seq) for kind, n, seq in done]
-        if "finished" in child.lines:
-            assert code == 0, stderr
+        if "finished" in child.lines:  # all work done; the kill may still land before exit
+            assert code in (0, -signal.SIGKILL), stderr
             break
         assert code == -signal.SIGKILL, f"seed {seed}: child exited {code}:\n{stderr}"
         kills += 1

@@ -48,9 +48,9 @@ def unused_port() -> int:
 
 def test_init_central_alone_creates_then_upgrades_the_central_schema(pg_database, capsys):
     code, out = run(capsys, "init", "--central", pg_database)
-    assert code == 0 and out["schema"] == head_revision() == "c0006"
+    assert code == 0 and out["schema"] == head_revision() == "c0007"
     code, out = run(capsys, "init", "--central", pg_database)
-    assert code == 0 and out["schema"] == head_revision() == "c0006"
+    assert code == 0 and out["schema"] == head_revision() == "c0007"
     with psycopg.connect(libpq(pg_database)) as conn:
         assert conn.execute("SELECT hwm FROM station_stream").fetchall() == []
         assert conn.execute("SELECT count(*) FROM meta").fetchone()[0] == 1
