@@ -1,6 +1,6 @@
 """Benchmark of sync (issue 6). Not a test: it prints figures and never fails on time.
 
-    .venv/bin/python tests/sync/bench_sync.py [--events 100000] [--devices 100000]
+    .venv/bin/python bench/bench_sync.py [--events 100000] [--devices 100000]
         [--pg postgresql://postgres@127.0.0.1:5432/postgres]
 
 - push of N events from one station (each a `device.received`, so central inserts the event,
@@ -15,18 +15,15 @@ It makes a fresh database on the server (dropped at the end) and a station in a 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
-import json
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.bootstrap import open_station  # noqa: E402
 from app.services import station as station_service  # noqa: E402
@@ -35,36 +32,7 @@ from app.sync.outbox import StationOutbox  # noqa: E402
 from app.sync.push import push  # noqa: E402
 from app.sync.runner import SyncRunner  # noqa: E402
 from tests.pg_plugin import create_database, drop_database  # noqa: E402
-
-
-def outbox_rows(station, n: int, start_seq: int) -> list[dict]:
-    rows = []
-    for k in range(n):
-        payload = json.dumps({"tag": f"BENCH-{k:07d}", "serial": f"S{k}", "type": "laptop",
-                              "model": "Latitude 5440", "os": "Windows 11", "state": "in_stock",
-                              "holder": None, "sole_use": False, "site": station.site},
-                             sort_keys=True, separators=(",", ":"))
-        rows.append({"seq": start_seq + k, "event_id": str(uuid.uuid4()),
-                     "station_id": station.station_id, "epoch": station.epoch,
-                     "type": "device.received", "schema_v": 1, "payload": payload,
-                     "sha256": hashlib.sha256(payload.encode()).hexdigest(), "operator": "A1",
-                     "occurred_at": "2026-11-25T10:00:00+00:00"})
-    return rows
-
-
-def fill_outbox(st, n: int) -> list[dict]:
-    from sqlalchemy import func, insert, select
-    from sqlalchemy.orm import Session
-
-    from app.persistence.models import EventRow
-    from app.sync.outbox import StationOutbox
-
-    info = StationOutbox(st.engine).station()
-    with Session(st.engine) as s, s.begin():
-        start = (s.scalar(select(func.max(EventRow.seq))) or 0) + 1
-        rows = outbox_rows(info, n, start)
-        s.execute(insert(EventRow), rows)
-    return rows
+from tests.sync.outbox_fill import fill_outbox  # noqa: E402
 
 
 def copy_baseline(url: str, rows: list[dict]) -> float:

@@ -16,7 +16,7 @@ import pytest
 from app.services.demo import load_demo
 from app.sync.checker import check
 from app.sync.runner import SyncRunner
-from tests.sync.bench_sync import fill_outbox
+from tests.sync.outbox_fill import fill_outbox
 from tests.sync.chaosproxy import ChaosProxy
 from tests.sync.conftest import SITE_A, sign_in, swap
 

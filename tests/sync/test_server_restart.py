@@ -15,7 +15,7 @@ import pytest
 from app.sync.central import upgrade_central
 from app.sync.checker import check
 from app.sync.runner import SyncRunner
-from tests.sync.bench_sync import fill_outbox
+from tests.sync.outbox_fill import fill_outbox
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "with_postgres.py"
 
