@@ -36,25 +36,36 @@ def write_labels_pdf(tags: list[str], stock: LabelStock, path: Path) -> int:
     """Write the labels to a PDF (one label per page on a roll, sheets of labels on A4);
     returns the number of pages."""
     ensure_gui_application()
+    from PySide6.QtGui import QPdfWriter
+
+    writer = QPdfWriter(str(path))
+    writer.setTitle(f"Asset labels ({stock.description})")
+    try:
+        return paint_labels(writer, tags, stock)
+    except BadInput:
+        raise BadInput(f"cannot write {path}: check the folder exists and is writable") from None
+
+
+def paint_labels(device, tags: list[str], stock: LabelStock) -> int:  # noqa: ANN001
+    """Paint the labels on a paint device (a QPdfWriter or a QPrinter) at the stock's dpi, so
+    every bar lands on whole printer dots; returns the number of pages."""
     from PySide6.QtCore import QMarginsF, QSizeF
-    from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter
+    from PySide6.QtGui import QPageLayout, QPageSize, QPainter
 
     layouts = [layout(tag, stock) for tag in check_tags(tags)]
     page_mm = stock.page_mm or (stock.width_mm, stock.height_mm)
-    writer = QPdfWriter(str(path))
-    writer.setResolution(stock.dpi)
-    writer.setPageSize(QPageSize(QSizeF(*page_mm), QPageSize.Unit.Millimeter, stock.name))
-    writer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
-    writer.setTitle(f"Asset labels ({stock.description})")
+    device.setResolution(stock.dpi)
+    device.setPageSize(QPageSize(QSizeF(*page_mm), QPageSize.Unit.Millimeter, stock.name))
+    device.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
     painter = QPainter()
-    if not painter.begin(writer):
-        raise BadInput(f"cannot write {path}: check the folder exists and is writable")
+    if not painter.begin(device):
+        raise BadInput("the printer could not start the job")
     pages = 1
     try:
         for index, lay in enumerate(layouts):
             slot = index % stock.per_page
             if index and slot == 0:
-                writer.newPage()
+                device.newPage()
                 pages += 1
             ox, oy = (stock.dots(v) for v in stock.label_origin_mm(slot))
             _paint_label(painter, lay, ox, oy)

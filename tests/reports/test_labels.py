@@ -143,3 +143,15 @@ def test_an_unreachable_printer_is_a_clear_message(capsys):
     assert main(["label", "LT-000123", "--format", "zpl", "--printer", f"127.0.0.1:{port}"]) == 4
     assert "cannot reach the label printer" in capsys.readouterr().err
     assert main(["label", "LT-000123", "--format", "pdf", "--printer", "127.0.0.1"]) == 2
+
+
+def test_labels_painted_on_a_printer_decode_back(tmp_path, qapp):
+    from PySide6.QtPrintSupport import QPrinter
+
+    from app.ui.printing import paint_labels
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "printed.pdf"))
+    assert paint_labels(printer, TAGS[:2], labels.stock("roll-50x25")) == 2
+    assert decoded(pdf_pages(tmp_path / "printed.pdf", 203, tmp_path)) == TAGS[:2]
