@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, metavar="FILE", help="the same figures as CSV")
     p = kinds.add_parser("dashboard", help="the programme dashboard as a PDF")
     p.add_argument("--out", type=Path, required=True, metavar="FILE.pdf")
+    p.add_argument("--central", metavar="URL", help="the whole programme, from central")
     return parser
 
 

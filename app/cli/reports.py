@@ -84,7 +84,13 @@ def _dashboard_pdf(args: argparse.Namespace, st: Station, actor: Operator) -> in
     from app.ui.charts import refresh_chart
     from app.ui.printing import ensure_gui_application, write_html_pdf
 
-    board = reports.dashboard(st.context, actor)
+    if args.central:
+        from app.sync.central_reports import programme_dashboard
+
+        actor.require(reports.Permission.REPORT)
+        board = programme_dashboard(args.central)
+    else:
+        board = reports.dashboard(st.context, actor)
     ensure_gui_application()
     write_html_pdf(dashboard.to_html(board), args.out, "Programme dashboard",
                    {dashboard.CHART_URL: refresh_chart(board.cumulative())})

@@ -129,3 +129,83 @@ def programme_daily_summary(central_url: str, day: str, site: str | None = None)
         awaiting_sanitisation=backlog, released={k: v for k, v in (("reuse", reuse),
                                                                    ("weee", weee)) if v},
         disputed_devices=disputed_d, disputed_people=disputed_p, operators=operators)
+
+
+# -- the programme dashboard ---------------------------------------------------------------------
+
+_BOARD = """
+WITH sites AS (SELECT DISTINCT station_id, site FROM station_stream),
+ex AS (SELECT e.payload, e.occurred_at, s.site FROM event e JOIN sites s USING (station_id)
+       WHERE e.type = 'exchange.recorded'),
+issued AS (SELECT DISTINCT t AS tag FROM ex, jsonb_array_elements_text(payload->'issued') t),
+handed AS (SELECT ex.site, t AS tag, left(ex.occurred_at, 10) AS day, ex.occurred_at
+           FROM ex, jsonb_array_elements_text((payload->'returned') || (payload->'lost')) t)
+"""
+
+_REGISTER = _BOARD + """
+SELECT coalesce(d.site, ''), d.type, count(*) FROM device_state d
+WHERE d.state <> 'in_stock' AND d.asset_tag NOT IN (SELECT tag FROM issued)
+GROUP BY 1, 2
+"""
+
+_REFRESHED = _BOARD + """
+SELECT h.site, d.type, count(*) FROM handed h JOIN device_state d ON d.asset_tag = h.tag
+GROUP BY 1, 2
+"""
+
+_BY_DAY = _BOARD + "SELECT day, count(*) FROM handed GROUP BY day ORDER BY day"
+
+_BACKLOG = _BOARD + """
+SELECT coalesce(max(h.occurred_at), '') FROM device_state d LEFT JOIN handed h ON h.tag = d.asset_tag
+WHERE d.state = 'returned' GROUP BY d.asset_tag
+"""
+
+_EXCEPTIONS_BY_SITE = _BOARD + """
+SELECT site, count(*) FROM ex, jsonb_array_elements(payload->'exceptions') GROUP BY site
+"""
+
+_SPEND = _BOARD + """
+SELECT coalesce(sum(unit_cost_pence) FILTER (WHERE asset_tag IN (SELECT tag FROM issued)), 0),
+       coalesce(sum(unit_cost_pence) FILTER (WHERE state = 'in_stock'
+                                             OR asset_tag IN (SELECT tag FROM issued)), 0),
+       count(*) FILTER (WHERE unit_cost_pence IS NULL AND (state = 'in_stock'
+                                             OR asset_tag IN (SELECT tag FROM issued)))
+FROM device_state
+"""
+
+
+def programme_dashboard(central_url: str):  # noqa: ANN201 - app.reports.dashboard.Dashboard
+    """The whole programme's dashboard, from central's events and projections."""
+    import psycopg
+
+    from app.reports.dashboard import Dashboard
+
+    conn = central.connect(central_url, application_name="report")
+    try:
+        register = {(s, t): n for s, t, n in conn.execute(_REGISTER)}
+        refreshed = {(s, t): n for s, t, n in conn.execute(_REFRESHED)}
+        by_day = tuple((d, n) for d, n in conn.execute(_BY_DAY))
+        backlog = tuple(sorted(r[0] for r in conn.execute(_BACKLOG)))
+        exceptions = dict(conn.execute(_EXCEPTIONS_BY_SITE).fetchall())
+        spend, received, uncosted = conn.execute(_SPEND).fetchone()
+        issued, courier = conn.execute(
+            "SELECT coalesce(sum(counter_laptops + courier_laptops), 0), "
+            "coalesce(sum(courier_laptops), 0) FROM station_stream").fetchone()
+        open_tasks = conn.execute(
+            "SELECT (SELECT coalesce(sum(jsonb_array_length(payload->'reclamation_tasks')), 0) "
+            "FROM event WHERE type = 'exchange.recorded') - "
+            "(SELECT count(*) FROM event WHERE type = 'desktop.reclaimed')").fetchone()[0]
+    except psycopg.Error as exc:
+        from app.sync.push import central_error
+
+        raise central_error("reading the programme dashboard", exc) from None
+    finally:
+        conn.close()
+    now = datetime.now()
+    return Dashboard(scope="the whole programme (central database)",
+                     generated_at=now.strftime("%Y-%m-%d %H:%M"), today=now.date().isoformat(),
+                     register=register, refreshed=refreshed, by_day=by_day,
+                     courier_laptops=courier, laptops_issued=issued,
+                     backlog_returned_at=backlog, reclamations_open=max(0, open_tasks),
+                     exceptions_by_site=exceptions, spend_pence=spend,
+                     stock_received_pence=received, uncosted_stock=uncosted)

@@ -62,3 +62,23 @@ def test_report_daily_central_writes_the_programme_csv(two_sites, make_station, 
                  "daily", "--central", libpq_url(two_sites), "--date", TODAY,
                  "--csv", str(out)]) == 0
     assert f"{PROGRAMME},{TODAY},Exchanges,completed (all),4" in out.read_text()
+
+
+def test_the_programme_dashboard_from_central(two_sites, make_station, tmp_path, monkeypatch):
+    from pypdf import PdfReader
+
+    from app.sync.central import libpq_url
+    from app.sync.central_reports import programme_dashboard
+
+    d = programme_dashboard(two_sites)
+    # HQ-01 handed back 3 laptops and wrote one off; the demo register has 51 devices
+    assert d.total(d.refreshed) == 4 and d.total(d.refreshed, "laptop", SITE_A) == 4
+    assert d.total(d.register) == 51 and d.exceptions_by_site == {SITE_A: 1}
+    assert d.by_day == ((TODAY, 4),) and len(d.backlog_returned_at) == 3
+    monkeypatch.setenv("EXCHANGE_PIN", PINS["L1"])
+    out = tmp_path / "programme.pdf"
+    assert main(["--data-dir", str(make_station("REPORTS").config.data_dir), "--operator", "L1",
+                 "report", "dashboard", "--central", libpq_url(two_sites), "--out",
+                 str(out)]) == 0
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
+    assert "the whole programme (central database)" in text and "4 of 51 register devices" in text
