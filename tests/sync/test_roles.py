@@ -27,7 +27,8 @@ def as_role(url: str, role: str) -> str:
 @pytest.fixture
 def station_role(central):
     if shutil.which("psql") is None:
-        pytest.skip("psql is needed to run roles.sql")
+        pytest.fail("psql is needed to run roles.sql (Debian: postgresql-client; make test "
+                    "installs it)")
     role = f"station_test_{uuid.uuid4().hex[:10]}"
     owner = central.replace("postgresql+psycopg://", "postgresql://")
     done = subprocess.run(["psql", owner, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v",

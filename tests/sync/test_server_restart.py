@@ -29,7 +29,8 @@ def own_cluster():
         cluster = module.Cluster()
         cluster.start()
     except Exception as exc:  # noqa: BLE001 - no binaries, no user to run as...
-        pytest.skip(f"no throwaway PostgreSQL cluster: {exc}")
+        pytest.fail(f"no throwaway PostgreSQL cluster could be started: {exc} "
+                    "(make test installs the postgresql package)")
     yield cluster
     cluster.stop()
 

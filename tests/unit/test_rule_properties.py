@@ -243,8 +243,6 @@ class ModelStation:
         before = self.snapshot()
         try:
             request = self.request(attempt)
-            if known_bug(request, self):
-                return None
             outcome = decide_exchange(request)
         except (RuleRefused, BadInput):
             assert self.snapshot() == before
@@ -332,17 +330,6 @@ class ModelStation:
                 f"open reclamation task for {tag}, which is {d.state.value}: it cannot be reclaimed")
 
 
-def known_bug(req: ExchangeRequest, station: ModelStation) -> str | None:
-    """An exchange that hits a bug reported in app/ and pinned by an xfail test below: skipped
-    so that the rest of the sequence is still exercised. None: every case found is fixed."""
-    return None
-
-
-def known_bug_action(resolved, station: ModelStation) -> str | None:  # noqa: ANN001
-    """A counter action that hits a bug reported in app/ and pinned by an xfail test below."""
-    return None
-
-
 def pick(items: list[str], n: int) -> str | None:
     return items[n % len(items)] if items else None
 
@@ -371,8 +358,7 @@ def run(population: Population, steps) -> ModelStation:  # noqa: ANN001 - action
     station.check()
     for action in steps:
         resolved = station.resolve(action)
-        if not known_bug_action(resolved, station):
-            station.apply(resolved)
+        station.apply(resolved)
         station.check()
     return station
 
@@ -397,16 +383,13 @@ def test_a_refused_exchange_changes_nothing_and_says_which_rules(population, ste
     for action in steps:
         resolved = station.resolve(action)
         if not isinstance(resolved, Attempt):
-            if not known_bug_action(resolved, station):
-                station.apply(resolved)
+            station.apply(resolved)
             continue
         before = station.snapshot()
         try:
             request = station.request(resolved)
             violations = check_exchange(request)
         except BadInput:
-            continue
-        if known_bug(request, station):
             continue
         try:
             decide_exchange(request)
@@ -593,8 +576,6 @@ def test_the_service_layer_stores_what_the_rules_decide_and_nothing_when_refused
             check_stored(db, model)
             for action in steps:
                 resolved = model.resolve(action)
-                if known_bug_action(resolved, model):
-                    continue
                 before = stored(db)
                 done = service_step(opened.context, resolved)
                 assert done == model.apply(resolved), resolved
@@ -615,7 +596,6 @@ def counter(empty_station, tmp_path):
     """P1..P9 each hold laptop OLD-000n (P1 and P9 shielding; P1 also sole-use desktop DSK-0001),
     NEW-0001..9 in stock, and P2..P4 exchanged over the counter (so R5 allows a courier)."""
     from app.bootstrap import open_station
-    from app.services import exchanges
 
     data_dir = shutil.copytree(empty_station, tmp_path / "station")
     opened = open_station(data_dir)
