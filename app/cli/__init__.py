@@ -17,6 +17,7 @@ from app import __version__
 from app.bootstrap import Station, open_station
 from app.domain.people import Operator
 from app.domain.rules import StationError, UsageError
+from app.cli.escrow import add_escrow_commands, escrow_command
 from app.cli.plumbing import Parser, acting, fail, operator_json, read_pin, respond
 from app.cli.reports import label_command, report_command
 from app.cli.sanitisation import (add_sanitisation_commands, certificates_command,
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--central", metavar="URL", required=True,
                    help="postgresql://ROLE@HOST/DB[?sslmode=verify-full]; the password comes "
                    "from PGPASSWORD or a .pgpass file, never from here")
+    add_escrow_commands(commands)
     add_sanitisation_commands(commands)
     p = commands.add_parser("backup", help="copy the station database to a new FILE (SQLite "
                             "backup API: safe while the window is open); docs/BUILD.md")
@@ -333,7 +335,7 @@ def _decode(args: argparse.Namespace) -> int:
 _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gui": _gui, "init": _init, "operator": _operator, "import": _import, "receive": _receive,
     "exchange": _exchange, "collect": _collect, "reclaim": _reclaim, "status": _status,
-    "sync": _sync,
+    "sync": _sync, "escrow": escrow_command,
     "decode": _decode, "label": label_command, "report": report_command,
 }
 _HANDLERS.update({"disks": disks_command, "certify": certify_command, "release": release_command, "certificates": certificates_command})

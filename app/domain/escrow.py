@@ -147,15 +147,20 @@ def next_step(balance: int, low: int) -> int:
     return min(target, low) - balance
 
 
-def plan_rebalance(pool: int, accounts: Iterable[EscrowAccount], low: int = DEFAULT_LOW,
-                   high: int | None = None) -> RebalancePlan:
-    """The grants from `pool` and the stations that should release (see the module doc)."""
+def check_marks(low: int, high: int | None) -> None:
+    """The low and high marks of a rebalance (usage errors)."""
     if low < UNITS_PER_COURIER_LAPTOP:
         raise UsageError(f"the low mark is at least {UNITS_PER_COURIER_LAPTOP}, what one "
                          "courier laptop needs (a smaller top-up lets no station courier)")
     if high is not None and high < low:
         raise UsageError(f"the high mark ({high}) cannot be below the low mark ({low}): a "
                          "topped-up station would at once be asked to release")
+
+
+def plan_rebalance(pool: int, accounts: Iterable[EscrowAccount], low: int = DEFAULT_LOW,
+                   high: int | None = None) -> RebalancePlan:
+    """The grants from `pool` and the stations that should release (see the module doc)."""
+    check_marks(low, high)
     if pool < 0:
         raise ValueError("the pool is never negative (central's CHECK)")
     accounts = sorted(accounts, key=lambda a: a.station_id)

@@ -42,6 +42,7 @@ class Permission(str, Enum):
     REPORT = "report"
     IMPORT = "import"
     MANAGE_OPERATORS = "manage operators"
+    GRANT = "grant courier allowance from central's pool"
 
 
 _ENGINEER = frozenset({Permission.EXCHANGE, Permission.RECEIVE, Permission.COLLECT,
@@ -51,7 +52,8 @@ _LEAD = _ENGINEER | {Permission.OVERRIDE, Permission.VALIDATE, Permission.RELEAS
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ENGINEER: _ENGINEER,
     Role.SITE_LEAD: frozenset(_LEAD),
-    Role.ADMIN: frozenset(_LEAD | {Permission.IMPORT, Permission.MANAGE_OPERATORS}),
+    Role.ADMIN: frozenset(_LEAD | {Permission.IMPORT, Permission.MANAGE_OPERATORS,
+                                   Permission.GRANT}),
 }
 _ROLE_WORDS = {Role.ENGINEER: "an engineer", Role.SITE_LEAD: "a site lead", Role.ADMIN: "an admin"}
 
