@@ -1,5 +1,6 @@
 """R5 across stations: allowance released by one station, granted from central's pool to
-another, and the 25% cap holding at every point central has seen."""
+another, and the 25% cap holding at every point central has seen. Then the `escrow` commands
+through the real command line: status, release, pool, grant and rebalance (dry run and real)."""
 
 from __future__ import annotations
 
@@ -105,6 +106,12 @@ def escrow_events(st) -> list[dict]:
             select(EventRow.payload).where(EventRow.type == "escrow.released"))]
 
 
+def granted_released(st) -> tuple[int, int]:
+    with Session(st.engine) as s:
+        row = s.query(StationRow).one()
+        return row.granted_units, row.released_units
+
+
 def test_release_shows_in_central_pool_and_a_pulled_grant_lets_another_station_courier(
         central, make_station, capsys, monkeypatch):
     a, b = make_station("HQ-01"), make_station("HQ-02")
@@ -169,12 +176,6 @@ def test_release_shows_in_central_pool_and_a_pulled_grant_lets_another_station_c
             rows["HQ-02"]["balance"]) == (1, 3, 0)
     assert pool["pool"] == 0 and pool["totals"]["balances"] == 3
     assert pool["pool_agrees_with_ledger"] and pool["cap_holds"]
-
-
-def granted_released(st) -> tuple[int, int]:
-    with Session(st.engine) as s:
-        row = s.query(StationRow).one()
-        return row.granted_units, row.released_units
 
 
 def test_a_grant_the_pool_cannot_cover_is_refused_and_nothing_is_written(

@@ -148,7 +148,8 @@ def test_the_pool_never_goes_negative_and_grants_go_only_where_the_policy_says(c
         a = by_id[g.station_id]
         assert g.units > 0 and a.demand > 0 and a.balance < low
         assert g.balance_before == a.balance
-        assert UNITS_PER_COURIER_LAPTOP <= g.balance_after <= low  # it can courier now, and is not past the mark
+        # it can courier now, and is not past the mark
+        assert UNITS_PER_COURIER_LAPTOP <= g.balance_after <= low
     assert len({g.station_id for g in plan.grants}) == len(plan.grants)
     for e in plan.should_release:
         assert high is not None and e.balance > high and e.excess == e.balance - high
