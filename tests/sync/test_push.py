@@ -158,7 +158,7 @@ def test_a_connection_cut_before_commit_loses_nothing(central, demo_station, mon
     from app.sync import push as push_module
 
     outbox = StationOutbox(demo_station.engine)
-    real_send = push_module._send
+    real_send = push_module._send_wire
     calls = {"n": 0}
 
     def cut_after_first(conn, *args):
@@ -167,11 +167,11 @@ def test_a_connection_cut_before_commit_loses_nothing(central, demo_station, mon
             conn.close()  # the connection drops with batch 2 in flight
         return real_send(conn, *args)
 
-    monkeypatch.setattr(push_module, "_send", cut_after_first)
+    monkeypatch.setattr(push_module, "_send_wire", cut_after_first)
     with central_conn(central) as conn, pytest.raises(Exception):
         push(outbox, conn, batch_size=3)
     assert outbox.station().acked_seq == 3
-    monkeypatch.setattr(push_module, "_send", real_send)
+    monkeypatch.setattr(push_module, "_send_wire", real_send)
     with central_conn(central) as conn:
         assert push(outbox, conn).pushed == 4
     assert stored(central) == local(demo_station)
