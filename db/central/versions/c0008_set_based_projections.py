@@ -222,13 +222,14 @@ BEGIN
          ORDER BY e.seq
         ON CONFLICT (asset_tag) DO NOTHING;
 
-        WITH j AS (
+        WITH j AS (  -- (LATERAL: one index lookup a reference, whatever the statistics say)
             SELECT t.*, d.asset_tag IS NOT NULL AS found, d.type AS dtype, d.state,
                    d.holder, d.last_event_id, d.issue_event_id, d.return_event_id
               FROM unnest(t_seq, t_event, t_type, t_role, t_tag, t_person, t_courier,
                           t_override)
                    AS t(seq, event_id, type, role, tag, person, courier, override)
-              LEFT JOIN device_state d ON d.asset_tag = t.tag
+              LEFT JOIN LATERAL (SELECT * FROM device_state x WHERE x.asset_tag = t.tag) d
+                ON true
              WHERE v_level[t.seq - p_after] = v_lvl
                AND NOT (t.role = 'single' AND t.type = 'device.received')
         ), decided AS (
