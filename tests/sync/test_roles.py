@@ -68,6 +68,7 @@ REFUSED = [
     "UPDATE escrow_pool SET balance = 100",
     "SELECT escrow_grant('HQ-01', 3, 'me')",
     "SELECT sync_apply_resolution(NULL::event)",
+    "SELECT * FROM sync_stream_events('HQ-02', gen_random_uuid(), 0, 10)",
     "CREATE TABLE mine (id int)",
 ]
 
@@ -82,6 +83,36 @@ def test_a_station_role_is_refused_everything_else(central, station_role):
             except psycopg.errors.InsufficientPrivilege:
                 pass
     assert allowed == []
+
+
+def test_a_station_role_fetches_back_its_own_events_only(central, station_role, make_station):
+    """sync_stream_events (after a restore from an older copy): its own stream, never another
+    station's, and nothing for a role outside exchange_station."""
+    own, other = make_station("HQ-01", admin_only=True), make_station("HQ-02", admin_only=True)
+    assert SyncRunner(own.engine).run_once(station_role).ok
+    assert SyncRunner(other.engine).run_once(central).ok  # as the owner
+    epochs = {}
+    with psycopg.connect(central.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        epochs.update(conn.execute("SELECT station_id, epoch FROM station_stream").fetchall())
+    fetch = "SELECT seq, type FROM sync_stream_events(%s, %s, 0, 100)"
+    with psycopg.connect(station_role, autocommit=True) as conn:
+        assert conn.execute(fetch, ("HQ-01", epochs["HQ-01"])).fetchall()[:1] == [
+            (1, "station.initialised")]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege,
+                           match="may not sync station HQ-02"):
+            conn.execute(fetch, ("HQ-02", epochs["HQ-02"]))
+    owner = central.replace("postgresql+psycopg://", "postgresql://")
+    outsider = f"outsider_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{outsider}" LOGIN')
+    try:
+        with psycopg.connect(as_role(central, outsider), autocommit=True) as conn, \
+                pytest.raises(psycopg.errors.InsufficientPrivilege,
+                              match="permission denied for function sync_stream_events"):
+            conn.execute(fetch, ("HQ-02", epochs["HQ-02"]))
+    finally:
+        with psycopg.connect(owner, autocommit=True) as conn:
+            conn.execute(f'DROP ROLE "{outsider}"')
 
 
 def test_a_station_role_reads_reference_data(central, station_role):
