@@ -319,7 +319,9 @@ def _status(args: argparse.Namespace) -> int:
         f"station {result['station']} at {result['site']}: {devices}; "
         f"{result['unsynced_events']} events not synced; last sync {result['last_sync'] or 'never'}"
         f"; {result['open_reclamation_tasks']} open reclamation tasks; courier "
-        f"{result['courier']['courier_laptops']} of {result['courier']['laptops_issued']} laptops"))
+        f"{result['courier']['courier_laptops']} of {result['courier']['laptops_issued']} laptops"
+        + (f"; {result['recovered_events']} events recovered from central after a restore"
+           if result["recovered_events"] else "")))
 
 
 def _decode(args: argparse.Namespace) -> int:

@@ -141,6 +141,25 @@ class EventRow(Base):
     occurred_at: Mapped[str] = mapped_column(String(40))
 
 
+class RecoveredEventRow(Base):
+    """An event of this station fetched back from central after a restore from an older copy
+    (SYNC.md 2.3 step 0): counted by the reports, never pushed again. Keyed by (epoch, seq),
+    since the outbox's `seq` goes on from the same numbers in the new epoch."""
+
+    __tablename__ = "recovered_events"
+    __table_args__ = (UniqueConstraint("event_id"),)
+    epoch: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    event_id: Mapped[str] = mapped_column(String(36))
+    station_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(40), index=True)
+    schema_v: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    operator: Mapped[str | None] = mapped_column(String(32))
+    occurred_at: Mapped[str] = mapped_column(String(40))
+    recovered_at: Mapped[str] = mapped_column(String(40))
+
 
 # -- sanitisation (R6): known disks, certificates, the review queue, releases -----------------
 

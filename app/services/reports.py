@@ -85,7 +85,7 @@ def dashboard(ctx: ServiceContext, actor: Operator) -> Dashboard:
             by_day=tuple(q.refreshed_by_day()),
             courier_laptops=allowance.courier_laptops, laptops_issued=allowance.laptops_issued,
             backlog_returned_at=tuple(q.backlog_returned_at()),
-            reclamations_open=uow.tasks.open_count(),
+            reclamations_open=uow.tasks.open_count() + q.recovered_open_tasks(),
             exceptions_by_site=q.exceptions_by_site(), spend_pence=spend,
             stock_received_pence=received, uncosted_stock=uncosted)
 

@@ -25,6 +25,8 @@ class StationStatus:
     last_sync: str | None
     open_reclamation_tasks: int
     allowance: CourierAllowance
+    #: this station's own events fetched back from central after a restore from an older copy
+    recovered_events: int = 0
 
     def as_json(self) -> dict:
         return {
@@ -33,6 +35,7 @@ class StationStatus:
             "open_reclamation_tasks": self.open_reclamation_tasks,
             "courier": {"courier_laptops": self.allowance.courier_laptops,
                         "laptops_issued": self.allowance.laptops_issued},
+            "recovered_events": self.recovered_events,
         }
 
 
@@ -83,4 +86,5 @@ def status(ctx: ServiceContext) -> StationStatus:
             station=station.station_id, site=site,
             devices={state.value: counts.get(state.value, 0) for state in DeviceState},
             unsynced_events=uow.unsynced_events(), last_sync=station.last_sync_at,
-            open_reclamation_tasks=uow.tasks.open_count(), allowance=courier_allowance(uow))
+            open_reclamation_tasks=uow.tasks.open_count() + uow.reports.recovered_open_tasks(),
+            allowance=courier_allowance(uow), recovered_events=uow.reports.recovered_count())

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from app.domain.station import StationInfo
 from app.faults import crash_point
 from app.persistence.engine import reader
-from app.persistence.models import EventRow, StationRow
+from app.persistence.models import EventRow, RecoveredEventRow, StationRow
+from app.sync.recovery import Recovery, store as store_recovered
 
 
 @dataclass(frozen=True)
@@ -83,14 +84,28 @@ class StationOutbox:
                 return first - 1
             return s.scalar(select(func.max(EventRow.seq))) or 0
 
-    def start_epoch(self, verified: int) -> str:
+    def start_epoch(self, verified: int, recovery: Recovery | None = None) -> str:
         """A new stream for events after `verified` (this station was restored from an older
-        copy): the events central never accepted move into it. Returns the new epoch."""
+        copy): the events central never accepted move into it, and `recovery` (what central
+        holds of the old stream after `verified`) is stored, all in ONE transaction. Returns
+        the new epoch."""
         epoch = str(uuid.uuid4())
         with Session(self.engine) as s, s.begin():
             s.execute(update(EventRow).where(EventRow.seq > verified).values(epoch=epoch))
+            if recovery is not None:
+                store_recovered(s, recovery, datetime.now().astimezone().isoformat())
+            crash_point("mid_recovery")
             s.execute(update(StationRow).values(epoch=epoch, acked_seq=verified))
         return epoch
+
+    def recovered_count(self, epoch: str | None = None, after: int = 0) -> int:
+        """Events fetched back from central after a restore (of `epoch` after `after`)."""
+        where = [RecoveredEventRow.seq > after]
+        if epoch is not None:
+            where.append(RecoveredEventRow.epoch == epoch)
+        with Session(self._reader) as s:
+            return s.scalar(select(func.count()).select_from(RecoveredEventRow)
+                            .where(*where)) or 0
 
     def ack(self, hwm: int) -> None:
         """Central holds this station's events up to `hwm`: `acked_seq := hwm` (SYNC.md 2.3 step 8)."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from app.domain.rules import CentralUnreachable
 from app.faults import crash_point
+from app.sync import recovery
 from app.sync.central import SyncFailed
 from app.sync.outbox import StationOutbox
 
@@ -35,6 +36,7 @@ class PushResult:
     conflicts: int
     hwm: int
     new_epoch: str | None = None  # set when this station had to start a new stream
+    recovered: int = 0  # its own events of the old stream fetched back from central
 
 
 @dataclass(frozen=True)
@@ -52,15 +54,19 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
                     outbox.epoch_base(station.epoch))
     local_max = outbox.max_seq(station.epoch) or outbox.epoch_base(station.epoch)
     parted = _parting(outbox, conn, station, hwm, local_max)
-    new_epoch = None
+    new_epoch, recovered = None, 0
     if hwm > local_max or parted is not None:
         # restored from an older copy (SYNC.md 2.3 step 0): what central holds beyond the
         # common part stays there; this station's own events after it go in a new stream
         common = parted if parted is not None else local_max
-        new_epoch = outbox.start_epoch(common)
+        # central's events of the old stream after the common part are this station's own
+        # (recorded after the copy was taken): fetched first, stored with the new epoch
+        lost = recovery.fetch(conn, station.station_id, station.epoch, common)
+        old_epoch, new_epoch = station.epoch, outbox.start_epoch(common, lost)
+        recovered = outbox.recovered_count(old_epoch, common)
         log.warning("station %s was restored from an older copy: central holds its events up "
-                    "to %s, this station agrees up to %s; new epoch %s", station.station_id,
-                    hwm, common, new_epoch)
+                    "to %s, this station agrees up to %s; new epoch %s; %s events recovered "
+                    "from central", station.station_id, hwm, common, new_epoch, recovered)
         station = outbox.station()
         hwm = handshake(conn, station.station_id, station.epoch, station.site, common)
         local_max = outbox.max_seq(station.epoch) or common
@@ -100,7 +106,7 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
                 ahead = read(batch.hwm)  # central answered otherwise: read again from its hwm
             start = hwm = batch.hwm
             local_max = max(local_max, outbox.max_seq(station.epoch))
-    return PushResult(pushed, conflicts, hwm, new_epoch)
+    return PushResult(pushed, conflicts, hwm, new_epoch, recovered)
 
 
 def handshake(conn, station_id: str, epoch: str, site: str, base: int = 0) -> int:  # noqa: ANN001

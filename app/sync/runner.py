@@ -36,6 +36,7 @@ class SyncReport:
     error: str | None = None   # what went wrong, in words for the operator; None when all went
     seconds: float = 0.0
     notice: str | None = None  # something the site lead should know although all went well
+    recovered: int = 0         # this station's own events fetched back from central (restore)
 
     @property
     def ok(self) -> bool:
@@ -45,7 +46,8 @@ class SyncReport:
         return {"ok": self.ok, "pushed": self.pushed, "pulled": self.pulled,
                 "conflicts": self.conflicts, "unsynced_events": self.unsynced,
                 "last_sync": self.last_sync_at, "error": self.error,
-                "notice": self.notice, "seconds": round(self.seconds, 3)}
+                "notice": self.notice, "recovered_events": self.recovered,
+                "seconds": round(self.seconds, 3)}
 
 
 class SyncRunner:
@@ -55,7 +57,7 @@ class SyncRunner:
 
     def run_once(self, central_url: str) -> SyncReport:
         started = time.monotonic()
-        pushed = pushed_conflicts = pulled = 0
+        pushed = pushed_conflicts = pulled = recovered = 0
         error = notice = None
         try:
             station = self.outbox.station()
@@ -64,9 +66,13 @@ class SyncRunner:
                 conn.autocommit = True
                 result = push.push(self.outbox, conn, self.batch_size)
                 pushed, pushed_conflicts = result.pushed, result.conflicts
+                recovered = result.recovered
                 if result.new_epoch:
-                    notice = ("this station was restored from an older copy: its new events "
-                              "now go to central in a new stream; tell the central admin")
+                    notice = ("this station was restored from an older copy: "
+                              f"{recovered} event{'s' * (recovered != 1)} recorded here after "
+                              "the copy was taken came back from central (the reports count "
+                              "them again); its new events now go to central in a new stream; "
+                              "tell the central admin")
                 pulled = pull.pull(self.outbox, conn).changes
                 self.outbox.ack(result.hwm)  # a successful sync, even with nothing to send
             finally:
@@ -78,7 +84,7 @@ class SyncRunner:
             error = f"sync failed unexpectedly ({exc.__class__.__name__}); nothing was lost"
         unsynced, last_sync_at = self.backlog()
         return SyncReport(pushed, pulled, pushed_conflicts, unsynced, last_sync_at, error,
-                          time.monotonic() - started, notice)
+                          time.monotonic() - started, notice, recovered)
 
     def backlog(self) -> tuple[int, str | None]:
         """(events central does not hold yet, the last successful sync) for the indicator."""

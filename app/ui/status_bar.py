@@ -50,6 +50,8 @@ class StationStatusBar(QStatusBar):
             text += f" · last attempt failed: {report.error}"
         elif report.conflicts:
             text += f" · {report.conflicts} conflict(s) for a site lead to resolve"
+        if report.notice and not report.error:  # e.g. restored from an older copy
+            text += f" · {report.notice}"
         self._set_sync_text(text)
 
     def _set_sync_text(self, text: str) -> None:

@@ -63,3 +63,14 @@ def test_an_unreachable_central_shows_in_the_indicator_and_nothing_is_lost(qtbot
 def test_without_a_central_database_sync_now_says_how_to_set_one(qtbot, window):
     qtbot.keyClick(window, Qt.Key.Key_F9)
     assert "no central database is set" in find(window, "syncIndicator").text()
+
+
+def test_a_sync_notice_shows_in_the_indicator(qtbot, window):
+    """A restore from an older copy: the indicator says how many events came back."""
+    from app.sync.runner import SyncReport
+
+    notice = ("this station was restored from an older copy: 3 events recorded here after the "
+              "copy was taken came back from central")
+    window.status.show_sync_report(SyncReport(last_sync_at="2026-11-25T10:00", notice=notice))
+    text = find(window, "syncIndicator").text()
+    assert text.startswith("Sync: all synced") and "3 events recorded here" in text
