@@ -4,6 +4,10 @@ The local import service (app/services/imports.py) is run unchanged against a un
 whose repositories are central's `person_state` and `device_state`: every row is checked the
 same way (all or nothing, each bad row named by its line), and the rows go in with one
 PostgreSQL transaction. The triggers on those tables log the changes that stations pull.
+
+The rows are written by `central_import_people` / `central_import_devices` (central c0011),
+which also keep them in `central_import`, numbered in the order of central's events: the
+checker's replay (SYNC.md I5) loads them again at the same point.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ def import_to_central(station_ctx: ServiceContext, actor: Operator, kind: str, p
             site = station_site(uow)
     conn = central.connect(central_url, application_name="import-central")
     try:
-        ctx = ServiceContext(functools.partial(_CentralUnit, conn, site), station_ctx.config)
+        ctx = ServiceContext(functools.partial(_CentralUnit, conn, site, actor.staff_id),
+                             station_ctx.config)
         return _LOADERS[kind](ctx, actor, Path(path))
     except psycopg.Error as exc:
         from app.sync.push import central_error
@@ -48,11 +53,11 @@ def import_to_central(station_ctx: ServiceContext, actor: Operator, kind: str, p
 class _CentralUnit:
     """Just enough of the unit of work for the import service, on a central connection."""
 
-    def __init__(self, conn, site: str, *, write: bool = True):  # noqa: ANN001
+    def __init__(self, conn, site: str, by: str, *, write: bool = True):  # noqa: ANN001
         self._conn = conn
         self.station = _Station(site)
-        self.people = _People(conn)
-        self.devices = _Devices(conn)
+        self.people = _People(conn, by)
+        self.devices = _Devices(conn, by)
 
     def __enter__(self) -> "_CentralUnit":
         return self
@@ -79,37 +84,41 @@ class _Station:
 
 
 class _People:
-    def __init__(self, conn):  # noqa: ANN001
+    def __init__(self, conn, by: str):  # noqa: ANN001
         self._conn = conn
+        self._by = by
 
     def existing(self, staff_ids: Iterable[str]) -> set[str]:
         return _existing(self._conn, "person_state", "staff_id", staff_ids)
 
     def upsert_many(self, people: list[Person], existing: set[str]) -> None:
-        with self._conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO person_state AS p (staff_id, name, site, shielding, assistive_tech) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (staff_id) DO UPDATE SET "
-                "name = EXCLUDED.name, site = EXCLUDED.site, shielding = EXCLUDED.shielding, "
-                "assistive_tech = EXCLUDED.assistive_tech, version = p.version + 1",
-                [(p.staff_id, p.name, p.site, p.shielding, p.assistive_tech) for p in people])
+        rows = [{"staff_id": p.staff_id, "name": p.name, "site": p.site,
+                 "shielding": p.shielding, "assistive_tech": p.assistive_tech} for p in people]
+        _call(self._conn, "central_import_people", rows, self._by)
 
 
 class _Devices:
-    def __init__(self, conn):  # noqa: ANN001
+    def __init__(self, conn, by: str):  # noqa: ANN001
         self._conn = conn
+        self._by = by
 
     def existing(self, tags: Iterable[str]) -> set[str]:
         return _existing(self._conn, "device_state", "asset_tag", tags)
 
     def add_many(self, devices: list[Device], seq: int,
                  costs: dict[str, int | None] | None = None) -> None:
-        with self._conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO device_state (asset_tag, serial, type, model, os, state, holder, "
-                "sole_use, site, unit_cost_pence) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [(d.tag, d.serial, d.type.value, d.model, d.os, d.state.value, d.holder,
-                  d.sole_use, d.site, (costs or {}).get(d.tag)) for d in devices])
+        rows = [{"asset_tag": d.tag, "serial": d.serial, "type": d.type.value, "model": d.model,
+                 "os": d.os, "state": d.state.value, "holder": d.holder,
+                 "sole_use": d.sole_use, "site": d.site,
+                 "unit_cost_pence": (costs or {}).get(d.tag)} for d in devices]
+        _call(self._conn, "central_import_devices", rows, self._by)
+
+
+def _call(conn, function: str, rows: list[dict], by: str) -> None:  # noqa: ANN001
+    from psycopg.types.json import Jsonb
+
+    # function is one of this module's constants, never user input
+    conn.execute(f"SELECT {function}(%s, %s)", (Jsonb(rows), by))
 
 
 def _existing(conn, table: str, column: str, keys: Iterable[str]) -> set[str]:  # noqa: ANN001

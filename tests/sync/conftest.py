@@ -12,7 +12,8 @@ SITE_A, SITE_B = "Hutton HQ", "Chelmsford"
 
 
 CENTRAL_TABLES = ("event, station_stream, station_role, person_state, device_state, "
-                  "sync_conflict_member, sync_conflict, escrow_ledger, ref_change")
+                  "sync_conflict_member, sync_conflict, escrow_ledger, ref_change, "
+                  "central_import")
 
 
 @pytest.fixture(scope="session")
@@ -89,3 +90,27 @@ def swap(st, n: int, new: int | None = None, staff: str = "E1", courier: bool = 
     return record_exchange(st.context, sign_in(st, staff), ExchangeCommand(
         f"P{1000 + n}", returned=(f"OLD-{n:05d}",), issued=(f"NEW-{new or n:05d}",),
         courier=courier, at_confirmed=True))
+
+
+def import_demo_to_central(st, url: str, site: str = SITE_A) -> None:
+    """The demo site's people, register and stock, loaded straight into central as an admin
+    does (`import people|devices|stock FILE --central URL`), through station `st`'s admin."""
+    import tempfile
+
+    from app.services.demo import demo_csvs
+    from app.sync.central_import import import_to_central
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind, text in demo_csvs(site).items():
+            path = Path(tmp) / f"demo-{kind}.csv"
+            path.write_text(text, encoding="utf-8")
+            import_to_central(st.context, sign_in(st), kind, path, url, site)
+
+
+def sync(url: str, *stations) -> None:
+    """One successful sync of each station, in this order."""
+    from app.sync.runner import SyncRunner
+
+    for st in stations:
+        report = SyncRunner(st.engine).run_once(url)
+        assert report.ok, report.error
