@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--site", help="the collection point's site name")
     p.add_argument("--central", metavar="URL", help="create or upgrade the central PostgreSQL "
                    "schema (alone: central only)")
+    p.add_argument("--restored", action="store_true", help="with --central: central was just "
+                   "restored from a backup; start a new db_epoch so that every station reloads "
+                   "people and devices at its next sync")
     p.add_argument("--admin", metavar="STAFF_ID", help="add the first admin operator")
     p.add_argument("--name", help="the first admin's name (with --admin)")
 
@@ -196,13 +199,20 @@ def _demo(args: argparse.Namespace) -> int | None:
 
 
 def _init(args: argparse.Namespace) -> int:
+    if args.restored and not args.central:
+        raise UsageError("--restored goes with --central URL (the central database restored)")
     if args.central:
-        from app.sync.central import masked, upgrade_central
+        from app.sync.central import masked, new_db_epoch, upgrade_central
 
         revision = upgrade_central(args.central)
+        result = {"central": masked(args.central), "schema": revision}
+        text = f"central database {masked(args.central)} is at schema {revision}"
+        if args.restored:
+            result["db_epoch"] = new_db_epoch(args.central)
+            text += (f"; new db_epoch {result['db_epoch']}: every station reloads people and "
+                     "devices at its next sync, and sends again what central lost")
         if not (args.station or args.site):
-            return respond(args, {"central": masked(args.central), "schema": revision},
-                         f"central database {masked(args.central)} is at schema {revision}")
+            return respond(args, result, text)
     if not (args.station and args.site):
         raise UsageError("init needs --station ID and --site NAME (or --central URL alone)")
     opened = open_station(args.data_dir, create=True)

@@ -102,3 +102,23 @@ def upgrade_central(url: str) -> str:
     finally:
         engine.dispose()
     return head_revision()
+
+
+def new_db_epoch(url: str) -> str:
+    """After central was restored from a backup: a new `meta.db_epoch`, so that every station's
+    next pull reloads all reference data (SYNC.md 2.4). A restore into a new database or onto
+    another server, or a point-in-time recovery, is noticed without it (app/sync/pull.py,
+    `central_epoch`); a data directory copied back onto the same server is not. Returns it."""
+    import psycopg
+
+    conn = connect(url, application_name="restored")
+    try:
+        with conn.transaction():
+            return str(conn.execute("UPDATE meta SET db_epoch = gen_random_uuid() "
+                                    "RETURNING db_epoch").fetchone()[0])
+    except psycopg.Error as exc:
+        from app.sync.push import central_error
+
+        raise central_error("starting a new db_epoch", exc) from None
+    finally:
+        conn.close()

@@ -10,11 +10,20 @@ fence actually used, `sync_pull_fence()`, leaves out transactions of other datab
 same server (central migration c0003). It then fetches the current rows of the keys it saw,
 and applies rows and the new cursor in ONE SQLite transaction (moving the cursor first is PouchDB#1240). The cursor carries central's
 `db_epoch`: after a central restore the xids mean nothing, so the station reloads everything.
+
+A restore must change that epoch, and `meta.db_epoch` alone does not: a dump restores it with
+the rest. So the epoch the cursor carries (`central_epoch`) also folds in what a restore cannot
+keep: the database's oid (`pg_restore` always fills a newly created database), the server's
+system identifier (another cluster) and its timeline (a point-in-time recovery, a promoted
+standby). A copy of the data directory put back on the same server keeps all three; that shows
+as a cursor ahead of every xid central has handed out, and otherwise the admin starts a new
+epoch by hand (`exchange-station init --central URL --restored`, db/central/README.md).
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
@@ -63,9 +72,9 @@ def pull(outbox: StationOutbox, conn, wait_s: float = FENCE_WAIT_S) -> PullResul
     the fence (an older transaction of central is running) are waited for up to `wait_s`;
     after that they simply come with the next sync."""
     station = outbox.station()
-    db_epoch = str(conn.execute("SELECT db_epoch FROM meta").fetchone()[0])
+    db_epoch, next_xid = central_epoch(conn)
     cursor = Cursor.parse(read_cursor(outbox))
-    if cursor is None or cursor.db_epoch != db_epoch:
+    if cursor is None or cursor.db_epoch != db_epoch or cursor.xid >= next_xid:
         return PullResult(_reload(outbox, conn, station.station_id, db_epoch), True)
     changes, deadline = 0, time.monotonic() + wait_s
     while True:
@@ -80,6 +89,31 @@ def pull(outbox: StationOutbox, conn, wait_s: float = FENCE_WAIT_S) -> PullResul
         people += _holders_missing(conn, outbox, people, devices)
         apply_reference(outbox, people, devices, granted, cursor)
         changes += len(rows)
+
+
+_EPOCH = uuid.UUID("6f0c3d52-8d3b-4c55-9a1e-0e7a2f5b9c11")  # names the derived epochs
+
+
+def central_epoch(conn) -> tuple[str, int]:  # noqa: ANN001
+    """(the db_epoch pull cursors carry, the next xid central will hand out). The epoch is
+    `meta.db_epoch` combined with the database's oid, the server's system identifier and its
+    timeline, so that it changes with any restore (see the module's docstring)."""
+    import psycopg
+
+    try:
+        with conn.transaction():  # (a savepoint when the caller holds a transaction)
+            row = conn.execute(
+                "SELECT m.db_epoch::text, d.oid::text || ':' || s.system_identifier::text || ':'"
+                " || c.timeline_id::text, pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+                " FROM meta m, pg_database d, pg_control_system() s, pg_control_checkpoint() c"
+                " WHERE d.datname = current_database()").fetchone()
+    except psycopg.errors.InsufficientPrivilege:  # a service that hides pg_control_*()
+        row = conn.execute(
+            "SELECT m.db_epoch::text, d.oid::text, "
+            "pg_snapshot_xmax(pg_current_snapshot())::text::bigint "
+            "FROM meta m, pg_database d WHERE d.datname = current_database()").fetchone()
+    meta_epoch, instance, next_xid = row
+    return str(uuid.uuid5(_EPOCH, f"{meta_epoch}:{instance}")), next_xid
 
 
 def _page(conn, station_id: str, cursor: Cursor):  # noqa: ANN001, ANN202
