@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import psycopg
 import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app.persistence.models import EventRow, StationRow
+from app.persistence.models import DeviceRow, EventRow, StationRow
 from app.services.demo import load_demo
 from app.sync.central import connect
 from app.sync.outbox import StationOutbox
 from app.sync.push import handshake, push
 from app.sync.runner import SyncRunner
-from tests.sync.conftest import SITE_A, sign_in, swap
+from tests.sync.conftest import SITE_A, import_demo_to_central, sign_in, swap, sync
 
 
 def central_conn(url: str):
@@ -250,3 +251,47 @@ def test_an_event_of_an_unknown_schema_version_is_stored_and_quarantined_not_app
         state = conn.execute("SELECT state FROM device_state "
                              "WHERE asset_tag = 'NEW-00001'").fetchone()[0]
     assert (status, state) == ("quarantined", "in_stock")
+
+
+NEWER_CLIENT = Path(__file__).with_name("newer_client.py")
+
+
+def test_a_newer_station_process_sends_events_central_cannot_read_yet_and_none_is_lost(
+        central, make_station, capsys):
+    """S8: a station on a later release writes schema_v 2 among its normal events and syncs,
+    in its own process; central stores every event, quarantines the unknown ones without
+    applying them, and the checker counts them as present."""
+    import json
+    import subprocess
+    import sys
+
+    from app.sync.checker import main as checker
+
+    st = make_station()
+    import_demo_to_central(st, central)
+    sync(central, st)  # the register, from central
+    data_dir = Path(st.db_path).parent
+    done = subprocess.run([sys.executable, str(NEWER_CLIENT), str(data_dir),
+                           central.replace("+psycopg", ""), "1", "2:2", "4", "5:2", "6"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)  # what the station's operator is told
+    assert report["ok"] and report["pushed"] == 5 and report["unsynced_events"] == 0
+    assert stored(central) == local(st)  # every event, in order, none dropped
+    with central_conn(central) as conn:
+        rows = conn.execute(
+            "SELECT e.schema_v, e.status, d.asset_tag, d.state, d.holder FROM event e "
+            "JOIN device_state d ON d.asset_tag = e.payload -> 'issued' ->> 0 "
+            "WHERE e.type = 'exchange.recorded' ORDER BY e.seq").fetchall()
+    assert rows == [(1, "applied", "NEW-00001", "issued", "P1001"),
+                    (2, "quarantined", "NEW-00002", "in_stock", None),
+                    (1, "applied", "NEW-00004", "issued", "P1004"),
+                    (2, "quarantined", "NEW-00005", "in_stock", None),
+                    (1, "applied", "NEW-00006", "issued", "P1006")]
+    code = checker(["--central", central, "--drained", "--replay", str(data_dir)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (0, ""), out
+    assert "2 events quarantined at central" in err
+    assert "HQ-01 seq 6 exchange.recorded v2, HQ-01 seq 8 exchange.recorded v2" in err
+    with Session(st.engine) as s:  # the station itself applied them: I9 leaves those out
+        assert s.get(DeviceRow, "NEW-00002").state == "issued"
