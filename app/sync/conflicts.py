@@ -88,7 +88,9 @@ def resolve_conflict(ctx: ServiceContext, actor: Operator, conflict: Conflict, n
                      holder: str | None = None, state: str | None = None,
                      keep_holder: bool = True) -> dict:
     """A site lead's decision, recorded as an event that syncs. For a device: who holds it
-    now (`holder`, or nobody with `keep_holder=False`) and its `state`; `note` says why."""
+    now (`holder`, or nobody with `keep_holder=False`) and its `state`; `note` says why. A
+    holder means the device is issued; returned, lost or in stock means nobody holds it; a
+    decision that would leave it otherwise is refused (BadInput)."""
     actor.require(Permission.OVERRIDE)
     note = (note or "").strip()
     if len(note) < 5:
@@ -98,6 +100,8 @@ def resolve_conflict(ctx: ServiceContext, actor: Operator, conflict: Conflict, n
         decision["state"] = DeviceState(state).value
     if holder is not None or not keep_holder:
         decision["holder"] = holder.strip().upper() if holder else None
+    if conflict.subject.startswith("device:"):
+        _consistent(decision)
     payload = {"conflict_id": conflict.conflict_id, "kind": conflict.kind,
                "subject": conflict.subject, "decision": decision, "note": note,
                "records": [r.event_id for r in conflict.records]}
@@ -108,3 +112,24 @@ def resolve_conflict(ctx: ServiceContext, actor: Operator, conflict: Conflict, n
                               actor.staff_id)
         uow.commit()
     return payload | {"event_id": recorded.event_id}
+
+
+#: The states in which a device has a holder (SYNC.md I7: exactly these).
+HELD = (DeviceState.ISSUED.value, DeviceState.COURIER_PENDING.value)
+
+
+def _consistent(decision: dict) -> None:
+    """A decision never leaves a device held while returned, lost or in stock, nor issued to
+    nobody: someone named as holder has it issued (unless a state says otherwise, which is
+    refused); a state without a holder clears the holder; nobody with no such state is
+    refused."""
+    state, holder = decision.get("state"), decision.get("holder")
+    if holder:
+        if decision.setdefault("state", DeviceState.ISSUED.value) not in HELD:
+            raise BadInput(f"a device {decision['state'].replace('_', ' ')} has no holder: "
+                           "leave the holder empty, or set the state to issued")
+    elif state is not None and state not in HELD:
+        decision["holder"] = None
+    elif "holder" in decision:
+        raise BadInput("nobody holds the device now: say which state it is in (returned, lost "
+                       "or in stock)")

@@ -3,6 +3,8 @@ settled by a recorded decision that syncs; the same set whatever the arrival ord
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 from sqlalchemy.orm import Session
@@ -151,3 +153,30 @@ def test_a_double_issue_pairs_the_two_issuing_exchanges_even_after_a_return(cent
     assert conflict.kind == "DEVICE_DOUBLE_ISSUE"
     assert sorted((r.station_id, r.payload["issued"][0]) for r in conflict.records) == [
         ("HQ-01", "NEW-00001"), ("HQ-02", "NEW-00001")]
+
+
+def test_a_decision_never_leaves_a_device_held_in_stock_or_issued_to_nobody(central,
+                                                                           offline_pair):
+    from app.domain.rules import BadInput
+    from app.sync.checker import check
+
+    a, b = offline_pair
+    swap(a, 1, new=1)
+    swap(b, 2, new=1)
+    sync(central, a, b)
+    [conflict] = open_conflicts(central)
+    lead = sign_in(b, "L1")
+    with pytest.raises(BadInput, match="in stock has no holder"):
+        resolve_conflict(b.context, lead, conflict, "back on the shelf", holder="P1002",
+                         state="in_stock")
+    with pytest.raises(BadInput, match="say which state"):
+        resolve_conflict(b.context, lead, conflict, "nobody has it", keep_holder=False)
+    done = resolve_conflict(b.context, lead, conflict, "found in the returns cage",
+                            state="returned")
+    assert done["decision"] == {"state": "returned", "holder": None}
+    sync(central, b, a)
+    for st in (a, b):
+        row = device(st, "NEW-00001")
+        assert (row.state, row.holder_staff_id, row.disputed) == ("returned", None, False)
+    assert check(central, [Path(a.db_path).parent, Path(b.db_path).parent], drained=True,
+                 replay=True) == []
