@@ -233,7 +233,7 @@ def test_a_station_restored_from_an_older_copy_keeps_both_histories_in_two_epoch
         with central_conn(central) as conn:
             assert conn.execute("SELECT count(*) FROM event").fetchone()[0] == 10
             assert conn.execute("SELECT count(*) FROM sync_conflict").fetchone()[0] == 0
-        assert check(central, [copy_dir], drained=True) == []
+        assert check(central, [copy_dir], drained=True, replay=True) == []
     finally:
         restored.close()
 

@@ -79,5 +79,5 @@ def test_an_immediate_server_restart_mid_sync_loses_and_doubles_nothing(own_clus
             break
         time.sleep(1)
     assert report.ok, report.error
-    assert check(url, [st.config.data_dir], drained=True) == []
+    assert check(url, [st.config.data_dir], drained=True, replay=True) == []
     assert hwms == sorted(hwms), "hwm went back"
