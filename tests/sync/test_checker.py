@@ -183,12 +183,6 @@ def _exchange(seq: int, person: str, issued: list[str]) -> dict:
             "operator": "E1", "occurred_at": "2026-11-26T10:00:00+00:00"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "c0008 (and c0004 before it) numbers a batch's events (central_seq) when it inserts them and "
-    "locks their devices only afterwards, so two stations pushing at once can be applied in the "
-    "other order than central_seq: here HQ-A's issue of X-1 is numbered first but applied second "
-    "(a conflict), and the replay in central_seq order gives X-1 to HQ-A. Fix: lock the batch's "
-    "devices before the INSERT into event (as c0002 did)."))
 def test_two_pushes_at_once_are_applied_in_central_seq_order(central):
     url = libpq(central)
     streams = {"HQ-A": uuid.UUID(int=1), "HQ-B": uuid.UUID(int=2)}
@@ -219,9 +213,12 @@ def test_two_pushes_at_once_are_applied_in_central_seq_order(central):
                                    "= 'push-HQ-A' AND wait_event_type = 'Lock'").fetchone()[0]:
                 assert time.monotonic() < deadline, "HQ-A's push never waited for A-1"
                 time.sleep(0.01)
-        push("HQ-B", [_exchange(1, "P2", ["X-1"])])  # numbered after HQ-A's, applied first
+        # HQ-A waits for A-1 before its events are numbered: HQ-B's goes first, both ways
+        push("HQ-B", [_exchange(1, "P2", ["X-1"])])
     first.join(30)
     with psycopg.connect(url) as conn:
-        assert conn.execute("SELECT station_id FROM event ORDER BY central_seq").fetchall() == [
-            ("HQ-A",), ("HQ-B",)]
+        assert conn.execute("SELECT station_id, status FROM event ORDER BY central_seq"
+                            ).fetchall() == [("HQ-B", "applied"), ("HQ-A", "conflict")]
+        assert conn.execute("SELECT holder FROM device_state WHERE asset_tag = 'X-1'"
+                            ).fetchone() == ("P2",)
     assert check(central, [], replay=True) == []

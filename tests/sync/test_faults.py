@@ -144,9 +144,8 @@ def test_ten_station_processes_syncing_at_once_keep_every_invariant(central, mak
     assert [p.wait(120) for p in procs] == [0] * 10
     for st in stations:
         assert SyncRunner(st.engine).run_once(central).ok
-    # no replay (I5) here: pushes of one device at once may be applied in another order than
-    # central_seq (test_checker.py::test_two_pushes_at_once_are_applied_in_central_seq_order)
-    assert check(central, [data_dir(st) for st in stations], drained=True) == []
+    # ten pushes of one device at once: applied in central_seq order all the same (I5)
+    assert check(central, [data_dir(st) for st in stations], drained=True, replay=True) == []
     with psycopg.connect(libpq(central)) as conn:
         members = conn.execute("SELECT c.kind, count(*) FROM sync_conflict c "
                                "JOIN sync_conflict_member m ON m.conflict_id = c.id "

@@ -202,9 +202,7 @@ BEGIN
     v_max := (SELECT max(l) FROM unnest(v_level) l);
     RAISE DEBUG 'set-based: % events in % levels', v_n, v_max;
 
-    -- lock the devices in sorted order (no deadlock between stations)
-    PERFORM 1 FROM device_state WHERE asset_tag IN (SELECT unnest(t_tag))
-      ORDER BY asset_tag FOR UPDATE;
+    -- (the caller, sync_push_batch, has locked the devices and people before numbering)
     SELECT s.site INTO v_site FROM station_stream s
      WHERE s.station_id = p_station AND s.epoch = p_epoch;
 
@@ -392,6 +390,38 @@ BEGIN
         RAISE EXCEPTION 'no stream for station % epoch %: handshake first', p_station, p_epoch
             USING ERRCODE = '55000';
     END IF;
+    -- lock the devices and people the batch names, in sorted order (no deadlock between
+    -- stations), BEFORE its events are numbered: two batches that touch one device are then
+    -- numbered (central_seq) in the order they are applied, and a replay in central_seq order
+    -- gives the same projections (I5)
+    PERFORM 1 FROM device_state WHERE asset_tag IN (
+        SELECT t FROM jsonb_array_elements(p_events) ev,
+               LATERAL (SELECT ev -> 'payload' AS p) q,
+               LATERAL (SELECT jsonb_array_elements_text(CASE WHEN jsonb_typeof(a) = 'array'
+                                                             THEN a ELSE '[]' END)
+                          FROM (VALUES (q.p -> 'issued'), (q.p -> 'returned'), (q.p -> 'lost'),
+                                       (q.p -> 'registered')) v(a)
+                        UNION ALL
+                        SELECT q.p ->> k FROM unnest(ARRAY['collected', 'tag', 'released']) k
+                       ) x(t)
+         WHERE t IS NOT NULL
+        UNION
+        SELECT substr(c.subject, 8) FROM sync_conflict c
+         WHERE c.subject LIKE 'device:%' AND c.id IN (
+               SELECT (ev -> 'payload' ->> 'conflict_id')::bigint
+                 FROM jsonb_array_elements(p_events) ev
+                WHERE ev ->> 'type' = 'conflict.resolved'))
+      ORDER BY asset_tag FOR UPDATE;
+    PERFORM 1 FROM person_state WHERE staff_id IN (
+        SELECT ev -> 'payload' ->> 'person' FROM jsonb_array_elements(p_events) ev
+         WHERE ev ->> 'type' = 'exchange.recorded'
+        UNION
+        SELECT substr(c.subject, 8) FROM sync_conflict c
+         WHERE c.subject LIKE 'person:%' AND c.id IN (
+               SELECT (ev -> 'payload' ->> 'conflict_id')::bigint
+                 FROM jsonb_array_elements(p_events) ev
+                WHERE ev ->> 'type' = 'conflict.resolved'))
+      ORDER BY staff_id FOR UPDATE;
     -- the usual batch is exactly the next run, hwm + 1 .. hwm + n: straight to the insert
     -- (if two of its seqs are equal, or an event id is stored already, the insert stores
     -- fewer rows than it was given and the careful path below takes over)
