@@ -139,11 +139,12 @@ def test_every_change_made_behind_syncs_back_is_named(central, day, capsys):
         "I7 person:P1020 is disputed with no open conflict on it",
         "I5 station_stream HQ-02/",  # courier_laptops 2 (replay 1)
         f"I6 {conflict_event}: marked conflict but in no conflict",
-        # without its second member the decision is not replayed on it
+        # central's copy lost a member; the replay's has both (its decision found it by kind,
+        # subject and the records the lead saw)
         "I5 sync_conflict only at central: ('DEVICE_DOUBLE_ISSUE', 'device:NEW-00010', "
         "'resolved', ('",
         "I5 sync_conflict only in the replay: ('DEVICE_DOUBLE_ISSUE', 'device:NEW-00010', "
-        "'open', ('",
+        "'resolved', ('",
         "I7 conflict 2 (DEVICE_DOUBLE_ISSUE device:NEW-00004) is resolved but its deciding "
         "event is not at central",
         "I7 device:NEW-00004 is disputed with no open conflict on it",

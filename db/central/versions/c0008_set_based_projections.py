@@ -406,6 +406,10 @@ BEGIN
                        ) x(t)
          WHERE t IS NOT NULL
         UNION
+        SELECT substr(ev -> 'payload' ->> 'subject', 8) FROM jsonb_array_elements(p_events) ev
+         WHERE ev ->> 'type' = 'conflict.resolved'
+           AND ev -> 'payload' ->> 'subject' LIKE 'device:%'
+        UNION
         SELECT substr(c.subject, 8) FROM sync_conflict c
          WHERE c.subject LIKE 'device:%' AND c.id IN (
                SELECT (ev -> 'payload' ->> 'conflict_id')::bigint
@@ -415,6 +419,10 @@ BEGIN
     PERFORM 1 FROM person_state WHERE staff_id IN (
         SELECT ev -> 'payload' ->> 'person' FROM jsonb_array_elements(p_events) ev
          WHERE ev ->> 'type' = 'exchange.recorded'
+        UNION
+        SELECT substr(ev -> 'payload' ->> 'subject', 8) FROM jsonb_array_elements(p_events) ev
+         WHERE ev ->> 'type' = 'conflict.resolved'
+           AND ev -> 'payload' ->> 'subject' LIKE 'person:%'
         UNION
         SELECT substr(c.subject, 8) FROM sync_conflict c
          WHERE c.subject LIKE 'person:%' AND c.id IN (

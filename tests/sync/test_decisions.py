@@ -1,0 +1,73 @@
+"""A site lead's decision closes the conflict it was made on, found by kind, subject and the
+records the lead saw: central's conflict id alone may name another conflict after central was
+restored from a dump (c0012)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from tests.pg_plugin import libpq_url
+
+STREAMS = {"S-A": str(uuid.UUID(int=11)), "S-B": str(uuid.UUID(int=12))}
+
+
+def event(station: str, seq: int, type_: str, payload: dict) -> dict:
+    text = json.dumps(payload, sort_keys=True)
+    return {"seq": seq, "event_id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{station}/{seq}")),
+            "type": type_, "schema_v": 1, "payload": payload,
+            "sha256": hashlib.sha256(text.encode()).hexdigest(), "operator": "L1",
+            "occurred_at": "2026-11-25T10:00:00+00:00"}
+
+
+def issue(station: str, seq: int, person: str, tag: str) -> dict:
+    return event(station, seq, "exchange.recorded", {
+        "person": person, "returned": [], "issued": [tag], "lost": [], "registered": [],
+        "courier": False, "exceptions": []})
+
+
+def test_a_decision_naming_another_conflicts_id_closes_its_own_conflict_only(central):
+    url = libpq_url(central)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for person in ("P1", "P2", "P3", "P4"):
+            conn.execute("INSERT INTO person_state (staff_id, name, site) VALUES (%s, %s, 'X')",
+                         (person, person))
+        for tag in ("X", "Y"):
+            conn.execute("INSERT INTO device_state (asset_tag, type, state) "
+                         "VALUES (%s, 'laptop', 'in_stock')", (tag,))
+        for station, epoch in STREAMS.items():
+            conn.execute("SELECT sync_handshake(%s, %s, 'X', 0)", (station, epoch))
+
+        def push(station: str, *events: dict) -> tuple:
+            with conn.transaction():
+                return conn.execute("SELECT * FROM sync_push_batch(%s, %s, %s)",
+                                    (station, STREAMS[station], Jsonb(list(events)))).fetchone()
+
+        a1, a2 = issue("S-A", 1, "P1", "X"), issue("S-A", 2, "P3", "Y")
+        b1, b2 = issue("S-B", 1, "P4", "Y"), issue("S-B", 2, "P2", "X")
+        push("S-A", a1, a2)
+        assert push("S-B", b1, b2) == ("ok", 2, 2, 2)
+        ids = dict(conn.execute("SELECT subject, id FROM sync_conflict").fetchall())
+        assert ids["device:Y"] < ids["device:X"]
+        decided = event("S-A", 3, "conflict.resolved", {
+            "conflict_id": ids["device:Y"],  # as after a restore: this id now names Y's
+            "kind": "DEVICE_DOUBLE_ISSUE", "subject": "device:X",
+            "records": [a1["event_id"], b2["event_id"]], "decision": {"holder": "P1",
+                                                                      "state": "issued"},
+            "note": "P1 has it"})
+        stranger = event("S-A", 4, "conflict.resolved", {
+            "conflict_id": ids["device:Y"], "kind": "DEVICE_DOUBLE_ISSUE",
+            "subject": "device:Y", "records": [str(uuid.uuid4())],  # records nobody has
+            "decision": {"holder": "P3", "state": "issued"}, "note": "not this one"})
+        push("S-A", decided, stranger)
+        rows = conn.execute("SELECT subject, status, resolution_event_id::text FROM "
+                            "sync_conflict ORDER BY subject").fetchall()
+        assert rows == [("device:X", "resolved", decided["event_id"]),
+                        ("device:Y", "open", None)]
+        assert conn.execute("SELECT asset_tag, holder, state, disputed FROM device_state "
+                            "ORDER BY asset_tag").fetchall() == [
+            ("X", "P1", "issued", False), ("Y", "P3", "issued", True)]
