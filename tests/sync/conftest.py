@@ -13,7 +13,7 @@ SITE_A, SITE_B = "Hutton HQ", "Chelmsford"
 
 CENTRAL_TABLES = ("event, station_stream, station_role, person_state, device_state, "
                   "sync_conflict_member, sync_conflict, escrow_ledger, ref_change, "
-                  "central_import")
+                  "central_import, sync_pending_decision")
 
 
 @pytest.fixture(scope="session")

@@ -147,10 +147,6 @@ def test_a_cursor_ahead_of_every_xid_central_has_given_out_reloads(central, make
     assert Cursor.parse(read_cursor(StationOutbox(a.engine))).xid < cursor.xid + 10**9
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a decision names its conflict by central's id and is applied when it arrives: after a "
-    "restore, HQ-02 sends its issue and its decision again before HQ-01's issue re-creates the "
-    "conflict, so the decision finds nothing to close and the conflict stays open (I7)"))
 def test_a_decision_made_after_the_dump_still_closes_its_conflict_after_the_restore(
         pg_url, make_station, tmp_path):
     from app.sync.conflicts import open_conflicts, resolve_conflict

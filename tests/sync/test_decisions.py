@@ -71,3 +71,45 @@ def test_a_decision_naming_another_conflicts_id_closes_its_own_conflict_only(cen
         assert conn.execute("SELECT asset_tag, holder, state, disputed FROM device_state "
                             "ORDER BY asset_tag").fetchall() == [
             ("X", "P1", "issued", False), ("Y", "P3", "issued", True)]
+
+
+def test_a_decision_that_arrives_before_its_conflict_waits_for_it(central):
+    """As after central is restored from a dump: HQ-B's issue and the lead's decision come
+    back before HQ-A's issue re-creates the conflict; a second decision on the same records
+    and a decision on a conflict decided already change nothing."""
+    url = libpq_url(central)
+    with psycopg.connect(url, autocommit=True) as conn:
+        for person in ("P1", "P2"):
+            conn.execute("INSERT INTO person_state (staff_id, name, site) VALUES (%s, %s, 'X')",
+                         (person, person))
+        conn.execute("INSERT INTO device_state (asset_tag, type, state) "
+                     "VALUES ('X', 'laptop', 'in_stock')")
+        for station, epoch in STREAMS.items():
+            conn.execute("SELECT sync_handshake(%s, %s, 'X', 0)", (station, epoch))
+
+        def push(station: str, *events: dict) -> tuple:
+            with conn.transaction():
+                return conn.execute("SELECT * FROM sync_push_batch(%s, %s, %s)",
+                                    (station, STREAMS[station], Jsonb(list(events)))).fetchone()
+
+        def decision(seq: int, holder: str) -> dict:
+            return event("S-B", seq, "conflict.resolved", {
+                "conflict_id": 99, "kind": "DEVICE_DOUBLE_ISSUE", "subject": "device:X",
+                "records": [a1["event_id"], b1["event_id"]],
+                "decision": {"holder": holder, "state": "issued"}, "note": "in hand"})
+
+        a1, b1 = issue("S-A", 1, "P1", "X"), issue("S-B", 1, "P2", "X")
+        first, second = decision(2, "P2"), decision(3, "P1")
+        push("S-B", b1, first, second)
+        assert conn.execute("SELECT count(*) FROM sync_conflict").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (2,)
+        assert push("S-A", a1) == ("ok", 1, 1, 1)
+        assert conn.execute("SELECT kind, status, resolution_event_id::text FROM sync_conflict"
+                            ).fetchall() == [("DEVICE_DOUBLE_ISSUE", "resolved",
+                                              first["event_id"])]
+        assert conn.execute("SELECT holder, state, disputed FROM device_state").fetchone() == (
+            "P2", "issued", False)
+        assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (0,)
+        late = event("S-B", 4, "conflict.resolved", first["payload"] | {"note": "again"})
+        push("S-B", late)  # decided already: not kept waiting
+        assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (0,)

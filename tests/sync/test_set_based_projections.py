@@ -25,7 +25,7 @@ TAGS = [f"T{k}" for k in range(5)]
 PEOPLE = [f"P{k}" for k in range(4)]
 STATIONS = {"S-A": str(uuid.UUID(int=1)), "S-B": str(uuid.UUID(int=2))}
 TABLES = ("event, station_stream, person_state, device_state, sync_conflict_member, "
-          "sync_conflict, escrow_ledger, ref_change")
+          "sync_conflict, escrow_ledger, ref_change, sync_pending_decision")
 
 
 @pytest.fixture(scope="module")
