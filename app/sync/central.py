@@ -23,6 +23,15 @@ SESSION_OPTIONS = ("-c lock_timeout=5000 -c statement_timeout=30000 "
                    "-c idle_in_transaction_session_timeout=60000")
 
 
+#: The advisory lock every writer that numbers central's history takes first (central c0014).
+ORDER_LOCK = 1163067393
+
+
+def order_lock(conn) -> None:  # noqa: ANN001 - a psycopg connection inside a transaction
+    """Take central's order lock for this transaction (before the escrow pool's row lock)."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (ORDER_LOCK,))
+
+
 class SyncFailed(CentralUnreachable):
     """Central answered, but the sync could not go on (exit 5); nothing is lost locally."""
 

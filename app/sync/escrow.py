@@ -179,6 +179,7 @@ def grant_units(central_url: str, station_id: str, units: int, granted_by: str) 
     conn = central.connect(central_url, application_name="escrow-grant")
     try:
         with conn.transaction():
+            central.order_lock(conn)  # numbered and applied in one order (central c0014)
             pool = _pool(conn, lock=True)  # no grant or rebalance can slip in between
             if not conn.execute("SELECT EXISTS (SELECT 1 FROM station_stream "
                                 "WHERE station_id = %s)", (station_id,)).fetchone()[0]:
@@ -218,6 +219,8 @@ def rebalance(central_url: str, actor: Operator, low: int = DEFAULT_LOW,
     conn = central.connect(central_url, application_name="escrow-rebalance")
     try:
         with conn.transaction():
+            if not dry_run:
+                central.order_lock(conn)  # numbered and applied in one order (central c0014)
             pool = _pool(conn, lock=not dry_run)  # grants and releases wait for this plan
             accounts = _accounts(conn, days)
             plan = plan_rebalance(pool, [a.account for a in accounts], low, high)

@@ -204,22 +204,29 @@ def test_two_pushes_at_once_are_applied_in_central_seq_order(central):
             conn.execute("SELECT sync_push_batch(%s, %s, %s)",
                          (station, streams[station], Jsonb(events)))
 
+    def waiting(conn, station: str) -> bool:  # noqa: ANN001
+        return conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
+                            "AND wait_event_type = 'Lock'", (f"push-{station}",)).fetchone()[0]
+
     with psycopg.connect(url) as holder:  # someone holds A-1 (a long admin transaction)
         holder.execute("SELECT 1 FROM device_state WHERE asset_tag = 'A-1' FOR UPDATE")
         first = threading.Thread(target=push, args=("HQ-A", [_exchange(1, "P1", ["A-1", "X-1"])]))
-        first.start()
+        second = threading.Thread(target=push, args=("HQ-B", [_exchange(1, "P2", ["X-1"])]))
         with psycopg.connect(url, autocommit=True) as conn:
+            first.start()
             deadline = time.monotonic() + 20
-            while not conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name "
-                                   "= 'push-HQ-A' AND wait_event_type = 'Lock'").fetchone()[0]:
+            while not waiting(conn, "HQ-A"):  # numbered, applying, waiting for A-1
                 assert time.monotonic() < deadline, "HQ-A's push never waited for A-1"
                 time.sleep(0.01)
-        # HQ-A waits for A-1 before its events are numbered: HQ-B's goes first, both ways
-        push("HQ-B", [_exchange(1, "P2", ["X-1"])])
+            second.start()
+            while not waiting(conn, "HQ-B"):  # waits for HQ-A before it is numbered
+                assert time.monotonic() < deadline, "HQ-B's push never waited for HQ-A's"
+                time.sleep(0.01)
     first.join(30)
+    second.join(30)
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT station_id, status FROM event ORDER BY central_seq"
-                            ).fetchall() == [("HQ-B", "applied"), ("HQ-A", "conflict")]
+                            ).fetchall() == [("HQ-A", "applied"), ("HQ-B", "conflict")]
         assert conn.execute("SELECT holder FROM device_state WHERE asset_tag = 'X-1'"
-                            ).fetchone() == ("P2",)
+                            ).fetchone() == ("P1",)
     assert check(central, [], replay=True) == []

@@ -1,0 +1,76 @@
+"""Batches no station of ours sends, as a buggy or hostile one might: central takes only the
+unbroken run after its hwm, nothing from a batch that repeats a seq, and stores an event whose
+payload is not shaped as its type says without applying it (quarantined) - the same whether
+the batch is applied set-based or event by event (c0014)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from tests.pg_plugin import libpq_url
+
+EPOCH = str(uuid.UUID(int=21))
+
+
+def event(seq: int, type_: str, payload: dict, tag: str = "") -> dict:
+    text = json.dumps(payload, sort_keys=True)
+    return {"seq": seq, "event_id": str(uuid.uuid5(uuid.NAMESPACE_OID, f"odd/{seq}/{tag}")),
+            "type": type_, "schema_v": 1, "payload": payload,
+            "sha256": hashlib.sha256(text.encode()).hexdigest(), "operator": "E1",
+            "occurred_at": "2026-11-25T10:00:00+00:00"}
+
+
+def received(seq: int, tag: str) -> dict:
+    return event(seq, "device.received", {"tag": tag, "serial": tag, "type": "laptop",
+                                          "model": "M", "os": "W", "state": "in_stock"})
+
+
+@pytest.fixture
+def conn(central):
+    with psycopg.connect(libpq_url(central), autocommit=True) as c:
+        c.execute("INSERT INTO person_state (staff_id, name, site) VALUES ('P1', 'P1', 'X')")
+        c.execute("SELECT sync_handshake('S-ODD', %s, 'X', 0)", (EPOCH,))
+        yield c
+
+
+def push(conn, events: list[dict]) -> tuple:  # noqa: ANN001
+    with conn.transaction():
+        return conn.execute("SELECT * FROM sync_push_batch('S-ODD', %s, %s)",
+                            (EPOCH, Jsonb(events))).fetchone()
+
+
+def stored(conn) -> list:  # noqa: ANN001
+    return conn.execute("SELECT seq, status FROM event ORDER BY seq").fetchall()
+
+
+def test_only_the_unbroken_run_after_hwm_is_taken(conn):
+    assert push(conn, [received(1, "A"), received(4, "D"), received(3, "C")]) == ("ok", 1, 1, 0)
+    assert stored(conn) == [(1, "applied")]
+    assert push(conn, [received(2, "B"), received(3, "C"), received(5, "E")]) == (
+        "ok", 3, 2, 0)
+    assert push(conn, [received(30_000_000, "Z")]) == ("gap", 3, 0, 0)
+    assert stored(conn) == [(1, "applied"), (2, "applied"), (3, "applied")]
+
+
+def test_a_batch_that_repeats_a_seq_is_not_taken(conn):
+    twice = [received(1, "A"), received(2, "B"), received(2, "B2"), received(3, "C")]
+    assert push(conn, twice) == ("gap", 0, 0, 0)
+    assert stored(conn) == []
+
+
+@pytest.mark.parametrize("per_event", [False, True], ids=["set-based", "per-event"])
+def test_a_payload_not_shaped_as_its_type_is_kept_but_not_applied(conn, per_event):
+    if per_event:
+        conn.execute("SET sync.per_event = on")
+    odd = event(2, "exchange.recorded", {"person": "P1", "returned": [None], "issued": ["A"],
+                                         "lost": [], "courier": False})
+    assert push(conn, [received(1, "A"), odd, received(3, "B")]) == ("ok", 3, 3, 0)
+    assert stored(conn) == [(1, "applied"), (2, "quarantined"), (3, "applied")]
+    assert conn.execute("SELECT asset_tag, state, holder FROM device_state ORDER BY 1"
+                        ).fetchall() == [("A", "in_stock", None), ("B", "in_stock", None)]
