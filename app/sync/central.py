@@ -83,6 +83,25 @@ def unreachable_message(url: str, exc: BaseException) -> str:
             "the events stay on this station and go at the next sync")
 
 
+def earlier_function(revision_file: str, signature: str, attribute: str = "UPGRADE") -> str:
+    """The text of a function as an earlier central migration created it, as CREATE OR
+    REPLACE: what a downgrade puts back. `signature` is how that text begins, e.g.
+    "CREATE FUNCTION sync_push_batch(" (module attribute `attribute` of
+    db/central/versions/`revision_file`.py)."""
+    import importlib.util
+
+    path = CENTRAL_MIGRATIONS / "versions" / f"{revision_file}.py"
+    spec = importlib.util.spec_from_file_location(revision_file, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = getattr(module, attribute)
+    start = text.index(signature)
+    end = text.index("END $$;", start) + len("END $$;")
+    body = text[start:end]
+    return body if body.startswith("CREATE OR REPLACE") else \
+        "CREATE OR REPLACE" + body[len("CREATE"):]
+
+
 def head_revision() -> str:
     """The newest central schema revision this program knows."""
     from alembic.config import Config

@@ -9,6 +9,7 @@ import json
 import uuid
 
 import psycopg
+import pytest
 from psycopg.types.json import Jsonb
 
 from tests.pg_plugin import libpq_url
@@ -30,86 +31,77 @@ def issue(station: str, seq: int, person: str, tag: str) -> dict:
         "courier": False, "exceptions": []})
 
 
-def test_a_decision_naming_another_conflicts_id_closes_its_own_conflict_only(central):
-    url = libpq_url(central)
-    with psycopg.connect(url, autocommit=True) as conn:
+@pytest.fixture
+def conn(central):
+    """Central with people P1-P4, laptops X and Y in stock, and streams for S-A and S-B."""
+    with psycopg.connect(libpq_url(central), autocommit=True) as c:
         for person in ("P1", "P2", "P3", "P4"):
-            conn.execute("INSERT INTO person_state (staff_id, name, site) VALUES (%s, %s, 'X')",
-                         (person, person))
+            c.execute("INSERT INTO person_state (staff_id, name, site) VALUES (%s, %s, 'X')",
+                      (person, person))
         for tag in ("X", "Y"):
-            conn.execute("INSERT INTO device_state (asset_tag, type, state) "
-                         "VALUES (%s, 'laptop', 'in_stock')", (tag,))
+            c.execute("INSERT INTO device_state (asset_tag, type, state) "
+                      "VALUES (%s, 'laptop', 'in_stock')", (tag,))
         for station, epoch in STREAMS.items():
-            conn.execute("SELECT sync_handshake(%s, %s, 'X', 0)", (station, epoch))
-
-        def push(station: str, *events: dict) -> tuple:
-            with conn.transaction():
-                return conn.execute("SELECT * FROM sync_push_batch(%s, %s, %s)",
-                                    (station, STREAMS[station], Jsonb(list(events)))).fetchone()
-
-        a1, a2 = issue("S-A", 1, "P1", "X"), issue("S-A", 2, "P3", "Y")
-        b1, b2 = issue("S-B", 1, "P4", "Y"), issue("S-B", 2, "P2", "X")
-        push("S-A", a1, a2)
-        assert push("S-B", b1, b2) == ("ok", 2, 2, 2)
-        ids = dict(conn.execute("SELECT subject, id FROM sync_conflict").fetchall())
-        assert ids["device:Y"] < ids["device:X"]
-        decided = event("S-A", 3, "conflict.resolved", {
-            "conflict_id": ids["device:Y"],  # as after a restore: this id now names Y's
-            "kind": "DEVICE_DOUBLE_ISSUE", "subject": "device:X",
-            "records": [a1["event_id"], b2["event_id"]], "decision": {"holder": "P1",
-                                                                      "state": "issued"},
-            "note": "P1 has it"})
-        stranger = event("S-A", 4, "conflict.resolved", {
-            "conflict_id": ids["device:Y"], "kind": "DEVICE_DOUBLE_ISSUE",
-            "subject": "device:Y", "records": [str(uuid.uuid4())],  # records nobody has
-            "decision": {"holder": "P3", "state": "issued"}, "note": "not this one"})
-        push("S-A", decided, stranger)
-        rows = conn.execute("SELECT subject, status, resolution_event_id::text FROM "
-                            "sync_conflict ORDER BY subject").fetchall()
-        assert rows == [("device:X", "resolved", decided["event_id"]),
-                        ("device:Y", "open", None)]
-        assert conn.execute("SELECT asset_tag, holder, state, disputed FROM device_state "
-                            "ORDER BY asset_tag").fetchall() == [
-            ("X", "P1", "issued", False), ("Y", "P3", "issued", True)]
+            c.execute("SELECT sync_handshake(%s, %s, 'X', 0)", (station, epoch))
+        yield c
 
 
-def test_a_decision_that_arrives_before_its_conflict_waits_for_it(central):
+def push(conn, station: str, *events: dict) -> tuple:  # noqa: ANN001
+    with conn.transaction():
+        return conn.execute("SELECT * FROM sync_push_batch(%s, %s, %s)",
+                            (station, STREAMS[station], Jsonb(list(events)))).fetchone()
+
+
+def test_a_decision_naming_another_conflicts_id_closes_its_own_conflict_only(conn):
+    a1, a2 = issue("S-A", 1, "P1", "X"), issue("S-A", 2, "P3", "Y")
+    b1, b2 = issue("S-B", 1, "P4", "Y"), issue("S-B", 2, "P2", "X")
+    push(conn, "S-A", a1, a2)
+    assert push(conn, "S-B", b1, b2) == ("ok", 2, 2, 2)
+    ids = dict(conn.execute("SELECT subject, id FROM sync_conflict").fetchall())
+    assert ids["device:Y"] < ids["device:X"]
+    decided = event("S-A", 3, "conflict.resolved", {
+        "conflict_id": ids["device:Y"],  # as after a restore: this id now names Y's
+        "kind": "DEVICE_DOUBLE_ISSUE", "subject": "device:X",
+        "records": [a1["event_id"], b2["event_id"]], "decision": {"holder": "P1",
+                                                                  "state": "issued"},
+        "note": "P1 has it"})
+    stranger = event("S-A", 4, "conflict.resolved", {
+        "conflict_id": ids["device:Y"], "kind": "DEVICE_DOUBLE_ISSUE",
+        "subject": "device:Y", "records": [str(uuid.uuid4())],  # records nobody has
+        "decision": {"holder": "P3", "state": "issued"}, "note": "not this one"})
+    push(conn, "S-A", decided, stranger)
+    rows = conn.execute("SELECT subject, status, resolution_event_id::text FROM "
+                        "sync_conflict ORDER BY subject").fetchall()
+    assert rows == [("device:X", "resolved", decided["event_id"]),
+                    ("device:Y", "open", None)]
+    assert conn.execute("SELECT asset_tag, holder, state, disputed FROM device_state "
+                        "ORDER BY asset_tag").fetchall() == [
+        ("X", "P1", "issued", False), ("Y", "P3", "issued", True)]
+
+
+def test_a_decision_that_arrives_before_its_conflict_waits_for_it(conn):
     """As after central is restored from a dump: HQ-B's issue and the lead's decision come
     back before HQ-A's issue re-creates the conflict; a second decision on the same records
     and a decision on a conflict decided already change nothing."""
-    url = libpq_url(central)
-    with psycopg.connect(url, autocommit=True) as conn:
-        for person in ("P1", "P2"):
-            conn.execute("INSERT INTO person_state (staff_id, name, site) VALUES (%s, %s, 'X')",
-                         (person, person))
-        conn.execute("INSERT INTO device_state (asset_tag, type, state) "
-                     "VALUES ('X', 'laptop', 'in_stock')")
-        for station, epoch in STREAMS.items():
-            conn.execute("SELECT sync_handshake(%s, %s, 'X', 0)", (station, epoch))
+    def decision(seq: int, holder: str) -> dict:
+        return event("S-B", seq, "conflict.resolved", {
+            "conflict_id": 99, "kind": "DEVICE_DOUBLE_ISSUE", "subject": "device:X",
+            "records": [a1["event_id"], b1["event_id"]],
+            "decision": {"holder": holder, "state": "issued"}, "note": "in hand"})
 
-        def push(station: str, *events: dict) -> tuple:
-            with conn.transaction():
-                return conn.execute("SELECT * FROM sync_push_batch(%s, %s, %s)",
-                                    (station, STREAMS[station], Jsonb(list(events)))).fetchone()
-
-        def decision(seq: int, holder: str) -> dict:
-            return event("S-B", seq, "conflict.resolved", {
-                "conflict_id": 99, "kind": "DEVICE_DOUBLE_ISSUE", "subject": "device:X",
-                "records": [a1["event_id"], b1["event_id"]],
-                "decision": {"holder": holder, "state": "issued"}, "note": "in hand"})
-
-        a1, b1 = issue("S-A", 1, "P1", "X"), issue("S-B", 1, "P2", "X")
-        first, second = decision(2, "P2"), decision(3, "P1")
-        push("S-B", b1, first, second)
-        assert conn.execute("SELECT count(*) FROM sync_conflict").fetchone() == (0,)
-        assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (2,)
-        assert push("S-A", a1) == ("ok", 1, 1, 1)
-        assert conn.execute("SELECT kind, status, resolution_event_id::text FROM sync_conflict"
-                            ).fetchall() == [("DEVICE_DOUBLE_ISSUE", "resolved",
-                                              first["event_id"])]
-        assert conn.execute("SELECT holder, state, disputed FROM device_state").fetchone() == (
-            "P2", "issued", False)
-        assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (0,)
-        late = event("S-B", 4, "conflict.resolved", first["payload"] | {"note": "again"})
-        push("S-B", late)  # decided already: not kept waiting
-        assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (0,)
+    a1, b1 = issue("S-A", 1, "P1", "X"), issue("S-B", 1, "P2", "X")
+    first, second = decision(2, "P2"), decision(3, "P1")
+    push(conn, "S-B", b1, first, second)
+    assert conn.execute("SELECT count(*) FROM sync_conflict").fetchone() == (0,)
+    assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (2,)
+    assert push(conn, "S-A", a1) == ("ok", 1, 1, 1)
+    assert conn.execute("SELECT kind, status, resolution_event_id::text FROM sync_conflict"
+                        ).fetchall() == [("DEVICE_DOUBLE_ISSUE", "resolved",
+                                          first["event_id"])]
+    assert conn.execute("SELECT holder, state, disputed FROM device_state "
+                        "WHERE asset_tag = 'X'").fetchone() == (
+        "P2", "issued", False)
+    assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (0,)
+    late = event("S-B", 4, "conflict.resolved", first["payload"] | {"note": "again"})
+    push(conn, "S-B", late)  # decided already: not kept waiting
+    assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (0,)

@@ -544,20 +544,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    from app.sync.central import earlier_function
+
     op.execute(DOWNGRADE)
-    op.execute(_c0004_push())
-
-
-def _c0004_push() -> str:
-    """c0004's `sync_push_batch`, as that migration wrote it."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location(
-        "c0004_batch_insert", Path(__file__).with_name("c0004_batch_insert.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    text = module.UPGRADE
-    start = text.index("CREATE FUNCTION sync_push_batch(")
-    end = text.index("END $$;", start) + len("END $$;")
-    return "CREATE OR REPLACE" + text[start + len("CREATE"):end]
+    op.execute(earlier_function("c0004_batch_insert", "CREATE FUNCTION sync_push_batch("))

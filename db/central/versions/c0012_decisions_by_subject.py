@@ -75,19 +75,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(_c0002_resolution())
+    from app.sync.central import earlier_function
 
-
-def _c0002_resolution() -> str:
-    """c0002's `sync_apply_resolution`, as that migration wrote it."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location(
-        "c0002_push_functions", Path(__file__).with_name("c0002_push_functions.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    text = module.FUNCTIONS
-    start = text.index("CREATE FUNCTION sync_apply_resolution(ev event)")
-    end = text.index("END $$;", start) + len("END $$;")
-    return "CREATE OR REPLACE" + text[start + len("CREATE"):end]
+    op.execute(earlier_function("c0002_push_functions",
+                                "CREATE FUNCTION sync_apply_resolution(ev event)", "FUNCTIONS"))

@@ -187,21 +187,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    from importlib import import_module  # noqa: F401 - the texts of earlier migrations
-    import importlib.util
-    from pathlib import Path
-
-    def module(name: str):  # noqa: ANN202
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name(f"{name}.py"))
-        loaded = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(loaded)
-        return loaded
+    from app.sync.central import earlier_function
 
     op.execute(DOWNGRADE)
-    op.execute(module("c0012_decisions_by_subject").UPGRADE)
-    c0008 = module("c0008_set_based_projections").UPGRADE
-    start = c0008.index("CREATE FUNCTION sync_apply_each(")
-    end = c0008.index("END $$;", start) + len("END $$;")
-    op.execute("CREATE OR REPLACE" + c0008[start + len("CREATE"):end])
+    op.execute(earlier_function("c0012_decisions_by_subject",
+                                "CREATE OR REPLACE FUNCTION sync_apply_resolution("))
+    op.execute(earlier_function("c0008_set_based_projections",
+                                "CREATE FUNCTION sync_apply_each("))
     op.execute("DROP FUNCTION sync_records_within(jsonb, bigint); "
                "DROP TABLE sync_pending_decision;")

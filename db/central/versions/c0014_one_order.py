@@ -176,39 +176,28 @@ REVOKE EXECUTE ON FUNCTION sync_malformed(text, jsonb) FROM PUBLIC;
 """
 
 
-def _function(module_name: str, attribute: str, signature_start: str) -> str:
-    """A CREATE FUNCTION text of an earlier migration, as CREATE OR REPLACE."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location(
-        module_name, Path(__file__).with_name(f"{module_name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    text = getattr(module, attribute)
-    start = text.index(signature_start)
-    end = text.index("END $$;", start) + len("END $$;")
-    return "CREATE OR REPLACE" + text[start + len("CREATE"):end]
-
-
 def _with_order_lock(text: str) -> str:
     """An import function of c0011 that takes the order lock before it numbers."""
     return text.replace("BEGIN\n", "BEGIN\n    PERFORM pg_advisory_xact_lock(1163067393);\n", 1)
 
 
 def upgrade() -> None:
+    from app.sync.central import earlier_function
+
     op.execute(UPGRADE)
     for name in ("central_import_people", "central_import_devices"):
-        op.execute(_with_order_lock(_function("c0011_replayable_admin_writes", "UPGRADE",
-                                              f"CREATE FUNCTION {name}(")))
+        op.execute(_with_order_lock(earlier_function("c0011_replayable_admin_writes",
+                                                     f"CREATE FUNCTION {name}(")))
 
 
 def downgrade() -> None:
+    from app.sync.central import earlier_function
+
     for name in ("central_import_people", "central_import_devices"):
-        op.execute(_function("c0011_replayable_admin_writes", "UPGRADE",
-                             f"CREATE FUNCTION {name}("))
-    op.execute(_function("c0002_push_functions", "FUNCTIONS", "CREATE FUNCTION escrow_grant("))
-    op.execute(_function("c0008_set_based_projections", "UPGRADE",
-                         "CREATE OR REPLACE FUNCTION sync_push_batch(").replace(
-        "CREATE OR REPLACE OR REPLACE", "CREATE OR REPLACE"))
+        op.execute(earlier_function("c0011_replayable_admin_writes",
+                                    f"CREATE FUNCTION {name}("))
+    op.execute(earlier_function("c0002_push_functions", "CREATE FUNCTION escrow_grant(",
+                                "FUNCTIONS"))
+    op.execute(earlier_function("c0008_set_based_projections",
+                                "CREATE OR REPLACE FUNCTION sync_push_batch("))
     op.execute("DROP FUNCTION sync_malformed(text, jsonb)")
