@@ -84,19 +84,28 @@ class StationOutbox:
                 return first - 1
             return s.scalar(select(func.max(EventRow.seq))) or 0
 
-    def start_epoch(self, verified: int, recovery: Recovery | None = None) -> str:
+    def start_epoch(self, verified: int, *recoveries: Recovery) -> str:
         """A new stream for events after `verified` (this station was restored from an older
-        copy): the events central never accepted move into it, and `recovery` (what central
-        holds of the old stream after `verified`) is stored, all in ONE transaction. Returns
-        the new epoch."""
+        copy): the events central never accepted move into it, and `recoveries` (what central
+        holds of this station's streams that it lost) are stored, all in ONE transaction.
+        Returns the new epoch."""
         epoch = str(uuid.uuid4())
         with Session(self.engine) as s, s.begin():
             s.execute(update(EventRow).where(EventRow.seq > verified).values(epoch=epoch))
-            if recovery is not None:
-                store_recovered(s, recovery, datetime.now().astimezone().isoformat())
+            now = datetime.now().astimezone().isoformat()
+            for recovery in recoveries:
+                store_recovered(s, recovery, now)
             crash_point("mid_recovery")
             s.execute(update(StationRow).values(epoch=epoch, acked_seq=verified))
         return epoch
+
+    def known_upto(self, epoch: str) -> int:
+        """The last seq of `epoch` this station holds, in its outbox or recovered (0: none)."""
+        with Session(self._reader) as s:
+            return max(s.scalar(select(func.max(EventRow.seq)).where(EventRow.epoch == epoch))
+                       or 0,
+                       s.scalar(select(func.max(RecoveredEventRow.seq))
+                                .where(RecoveredEventRow.epoch == epoch)) or 0)
 
     def recovered_count(self, epoch: str | None = None, after: int = 0) -> int:
         """Events fetched back from central after a restore (of `epoch` after `after`)."""

@@ -61,9 +61,16 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
         common = parted if parted is not None else local_max
         # central's events of the old stream after the common part are this station's own
         # (recorded after the copy was taken): fetched first, stored with the new epoch
-        lost = recovery.fetch(conn, station.station_id, station.epoch, common)
-        old_epoch, new_epoch = station.epoch, outbox.start_epoch(common, lost)
-        recovered = outbox.recovered_count(old_epoch, common)
+        lost = [recovery.fetch(conn, station.station_id, station.epoch, common)]
+        # and every other stream of this station central holds beyond what is here (a
+        # station restored twice from one copy lost the stream the first restore started)
+        for epoch, base, epoch_hwm in recovery.epochs(conn, station.station_id):
+            after = max(base, outbox.known_upto(epoch))
+            if epoch != station.epoch and epoch_hwm > after:
+                lost.append(recovery.fetch(conn, station.station_id, epoch, after))
+        before = outbox.recovered_count()
+        new_epoch = outbox.start_epoch(common, *lost)
+        recovered = outbox.recovered_count() - before
         log.warning("station %s was restored from an older copy: central holds its events up "
                     "to %s, this station agrees up to %s; new epoch %s; %s events recovered "
                     "from central", station.station_id, hwm, common, new_epoch, recovered)
@@ -129,14 +136,15 @@ def _parting(outbox: StationOutbox, conn, station, hwm: int,  # noqa: ANN001
         return None
     import psycopg
 
-    try:
-        theirs = dict(conn.execute("SELECT seq, sha256 FROM sync_stream_hashes(%s, %s, %s, %s)",
-                                   (station.station_id, station.epoch, low, high)).fetchall())
+    try:  # by event id as well as hash: two actions can write the same payload
+        theirs = {seq: (event_id, sha) for seq, event_id, sha in conn.execute(
+            "SELECT seq, event_id::text, sha256 FROM sync_stream_events(%s, %s, %s, %s)",
+            (station.station_id, station.epoch, low, high - low)).fetchall()}
     except psycopg.Error as exc:
         raise central_error("the handshake", exc) from None
     agreed = low
     for event in outbox.events_after(station.epoch, low, high - low):
-        if theirs.get(event.seq) != event.sha256:
+        if theirs.get(event.seq) != (event.event_id, event.sha256):
             return agreed
         agreed = event.seq
     return None

@@ -88,6 +88,19 @@ def fetch(conn, station_id: str, epoch: str, after: int,  # noqa: ANN001 - psyco
     return Recovery(station_id, epoch, after, tuple(_lost(row, laptops) for row in rows))
 
 
+def epochs(conn, station_id: str) -> list[tuple[str, int, int]]:  # noqa: ANN001 - psycopg
+    """(epoch, base, hwm) of every stream of this station at central (c0015)."""
+    import psycopg
+
+    from app.sync.push import central_error
+
+    try:
+        return [(str(e), b, h) for e, b, h in conn.execute(
+            "SELECT epoch, base, hwm FROM sync_stream_epochs(%s)", (station_id,))]
+    except psycopg.Error as exc:
+        raise central_error("listing this station's streams", exc) from None
+
+
 def _lost(row: tuple, laptops: set[str]) -> LostEvent:
     seq, event_id, kind, schema_v, payload, sha256, operator, occurred_at = row
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))

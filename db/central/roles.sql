@@ -8,7 +8,8 @@
 --
 -- A station's role may only:
 --   * call sync_pull_fence() (the pull's xmin fence);
---   * call sync_handshake(), sync_stream_hashes(), sync_stream_events() and sync_push_batch()
+--   * call sync_handshake(), sync_stream_hashes(), sync_stream_events(), sync_stream_epochs()
+--     and sync_push_batch()
 --     for ITS OWN station id (checked inside, against station_role); these SECURITY DEFINER
 --     functions are the only way its events get in (and, after a restore of the station from
 --     an older copy, back out: sync_stream_events), and they write the projections, conflicts
@@ -38,8 +39,8 @@ GRANT SELECT ON meta, person_state, device_state, ref_change, escrow_ledger, esc
     sync_conflict, sync_conflict_member, conflict_detail TO exchange_station;
 GRANT EXECUTE ON FUNCTION sync_handshake(text, uuid, text),
     sync_handshake(text, uuid, text, bigint), sync_stream_hashes(text, uuid, bigint, bigint),
-    sync_stream_events(text, uuid, bigint, int), sync_push_batch(text, uuid, jsonb),
-    sync_pull_fence() TO exchange_station;
+    sync_stream_events(text, uuid, bigint, int), sync_stream_epochs(text),
+    sync_push_batch(text, uuid, jsonb), sync_pull_fence() TO exchange_station;
 
 -- section: station ----------------------------------------------------------------------------
 SELECT format('CREATE ROLE %I LOGIN IN ROLE exchange_station', :'role')

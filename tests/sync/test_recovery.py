@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -208,3 +209,62 @@ def test_a_sync_killed_in_the_middle_of_the_recovery_leaves_nothing_half_written
     assert [r[:4] for r in recovered_rows(st)] == [r[:4] for r in lost] and len(lost) == 17
     assert allowance(st) != before
     assert check(central, [data_dir], drained=True) == []
+
+
+def test_a_station_restored_twice_from_one_copy_gets_both_lost_streams_back(
+        central, make_station, tmp_path):
+    """The disk fails twice before the next backup: the second restore also brings back what
+    the station did in the stream the first restore started, so its summary and courier
+    allowance are those of the station before the second failure, and it cannot courier past
+    the cap (the checker's I8 holds)."""
+    live = make_station()
+    load_demo(live.context, sign_in(live), SITE_A)
+    swap(live, 8)
+    assert SyncRunner(live.engine).run_once(central).ok
+    backup = copy_of(live, tmp_path / "backup")
+    for n in (1, 2, 3):
+        swap(live, n)
+    assert SyncRunner(live.engine).run_once(central).ok
+    live.close()
+
+    first = open_station(shutil.copytree(backup, tmp_path / "first"))
+    report = SyncRunner(first.engine).run_once(central)
+    assert report.ok and report.recovered == 3
+    swap(first, 13, courier=True)  # in the stream the first restore started
+    assert SyncRunner(first.engine).run_once(central).ok
+    before, allowed = summary(first), allowance(first)
+    first.close()
+
+    second = open_station(shutil.copytree(backup, tmp_path / "second"))
+    report = SyncRunner(second.engine).run_once(central)
+    assert report.ok and report.recovered == 4, report  # 3 of the copy's stream, 1 of the next
+    assert allowance(second) == allowed
+    assert summary(second) == before
+    assert check(central, [tmp_path / "second"], drained=True) == []
+    second.close()
+
+
+def test_a_restored_copy_whose_next_event_has_the_same_payload_is_still_noticed(
+        central, make_station, tmp_path):
+    """Two releases of one unit write the same payload: the restored copy's own release at
+    the seq central holds for the lost one is told apart by its event id, goes in a new
+    stream, and the lost one comes back."""
+    live = make_station()
+    load_demo(live.context, sign_in(live), SITE_A)
+    swap(live, 8)
+    assert SyncRunner(live.engine).run_once(central).ok
+    backup = copy_of(live, tmp_path / "backup")
+    lost = release_units(live.context, sign_in(live, "L1"), 1)
+    assert SyncRunner(live.engine).run_once(central).ok
+    live.close()
+
+    restored_copy = open_station(shutil.copytree(backup, tmp_path / "restored"))
+    mine = release_units(restored_copy.context, sign_in(restored_copy, "L1"), 1)
+    report = SyncRunner(restored_copy.engine).run_once(central)
+    assert report.ok and report.recovered == 1 and report.notice
+    with psycopg.connect(libpq(central)) as conn:
+        assert conn.execute("SELECT count(*) FROM event WHERE event_id IN (%s, %s)",
+                            (lost["event_id"], mine["event_id"])).fetchone() == (2,)
+    assert [row[2] for row in recovered_rows(restored_copy)] == [lost["event_id"]]
+    assert check(central, [tmp_path / "restored"], drained=True) == []
+    restored_copy.close()
