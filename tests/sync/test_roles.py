@@ -69,6 +69,7 @@ REFUSED = [
     "SELECT escrow_grant('HQ-01', 3, 'me')",
     "SELECT sync_apply_resolution(NULL::event)",
     "SELECT * FROM sync_stream_events('HQ-02', gen_random_uuid(), 0, 10)",
+    "SELECT * FROM sync_stream_epochs('HQ-02')",
     "CREATE TABLE mine (id int)",
 ]
 
@@ -101,6 +102,8 @@ def test_a_station_role_fetches_back_its_own_events_only(central, station_role, 
         with pytest.raises(psycopg.errors.InsufficientPrivilege,
                            match="may not sync station HQ-02"):
             conn.execute(fetch, ("HQ-02", epochs["HQ-02"]))
+        assert conn.execute("SELECT epoch::text FROM sync_stream_epochs('HQ-01')"
+                            ).fetchall() == [(str(epochs["HQ-01"]),)]
     owner = central.replace("postgresql+psycopg://", "postgresql://")
     outsider = f"outsider_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(owner, autocommit=True) as conn:
