@@ -147,11 +147,21 @@ def next_step(balance: int, low: int) -> int:
     return min(target, low) - balance
 
 
-def check_marks(low: int, high: int | None) -> None:
-    """The low and high marks of a rebalance (usage errors)."""
+#: The longest courier-demand window a rebalance looks back over (ten years: the programme).
+MAX_DEMAND_DAYS = 3650
+
+
+def check_marks(low: int, high: int | None, days: int | None = None) -> None:
+    """The low and high marks and the demand window of a rebalance (usage errors)."""
     if low < UNITS_PER_COURIER_LAPTOP:
         raise UsageError(f"the low mark is at least {UNITS_PER_COURIER_LAPTOP}, what one "
                          "courier laptop needs (a smaller top-up lets no station courier)")
+    if low % UNITS_PER_COURIER_LAPTOP:
+        raise UsageError(f"the low mark is a whole number of courier laptops (a multiple of "
+                         f"{UNITS_PER_COURIER_LAPTOP}): with {low}, units above "
+                         f"{low - low % UNITS_PER_COURIER_LAPTOP} would be granted to no use")
+    if days is not None and not 0 < days <= MAX_DEMAND_DAYS:
+        raise UsageError(f"the demand window is 1 to {MAX_DEMAND_DAYS} days, not {days}")
     if high is not None and high < low:
         raise UsageError(f"the high mark ({high}) cannot be below the low mark ({low}): a "
                          "topped-up station would at once be asked to release")

@@ -133,8 +133,15 @@ def _pool(conn, lock: bool = False) -> int:  # noqa: ANN001
 
 
 def _central(step: str, exc: BaseException):  # noqa: ANN202
+    import psycopg
+
     from app.sync.push import central_error
 
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return central_error(step, exc).__class__(
+            f"central refused {step}: a station's own role may not read the stations' "
+            "counters; use the central admin's URL (--central postgresql://ADMIN@HOST/DB, "
+            "password in PGPASSWORD or .pgpass); nothing is lost locally")
     return central_error(step, exc)
 
 
@@ -213,9 +220,7 @@ def rebalance(central_url: str, actor: Operator, low: int = DEFAULT_LOW,
     import psycopg
 
     actor.require(Permission.REPORT if dry_run else Permission.GRANT)
-    check_marks(low, high)
-    if days <= 0:
-        raise BadInput("the demand window is a positive number of days")
+    check_marks(low, high, days)
     conn = central.connect(central_url, application_name="escrow-rebalance")
     try:
         with conn.transaction():

@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.domain.courier import UNITS_PER_COURIER_LAPTOP
-from app.domain.escrow import (EscrowAccount, check_grant, check_release, next_step,
+from app.domain.escrow import (MAX_DEMAND_DAYS, EscrowAccount, check_grant, check_marks,
+                               check_release, next_step,
                                plan_rebalance)
 from app.domain.rules import UsageError
 
@@ -85,10 +86,16 @@ def test_stations_above_the_high_mark_are_listed_and_nothing_is_taken_from_them(
     assert plan_rebalance(0, [account("B", 30)]).should_release == ()  # no high mark given
 
 
-@pytest.mark.parametrize("low, high", [(2, None), (0, 5), (6, 5)])
+@pytest.mark.parametrize("low, high", [(2, None), (0, 5), (6, 5), (5, None), (10, 20)])
 def test_marks_that_would_strand_units_or_contradict_are_usage_errors(low, high):
     with pytest.raises(UsageError):
         plan_rebalance(10, [account("A", 0)], low=low, high=high)
+
+
+@pytest.mark.parametrize("days", [0, -1, MAX_DEMAND_DAYS + 1, 99_999_999_999])
+def test_a_demand_window_outside_1_to_3650_days_is_a_usage_error(days):
+    with pytest.raises(UsageError, match="1 to 3650 days"):
+        check_marks(3, None, days)
 
 
 def test_releases_and_grants_only_of_units_that_are_there():
@@ -125,7 +132,7 @@ def escrow(draw, allow_overrun: bool = False):
                     EscrowAccount(a.station_id, a.counter_laptops, 0, a.granted_units,
                                   a.released_units, a.demand) for a in accounts]
     pool = sum(a.released_units for a in accounts) - sum(a.granted_units for a in accounts)
-    low = draw(st.sampled_from([3, 3, 3, 4, 6, 9, 10]))
+    low = draw(st.sampled_from([3, 3, 3, 6, 9, 12]))
     high = draw(st.one_of(st.none(), st.integers(low, low + 20)))
     return accounts, pool, low, high
 
