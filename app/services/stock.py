@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.domain import events
-from app.domain.devices import Device, DeviceState, DeviceType
+from app.domain.devices import Device, DeviceState, DeviceType, describe_state
 from app.domain.people import Operator, Permission
 from app.domain.rules import BadInput, RuleRefused, RuleViolation
 from app.domain.tags import AssetTag, clean_scan, normalise_serial, printable
@@ -46,8 +46,14 @@ def reclaim(ctx: ServiceContext, actor: Operator, text: str) -> dict:
             raise RuleRefused([RuleViolation(
                 "R4", f"{printable(clean_scan(text))} has no open reclamation task: only a "
                 "sole-use desktop whose user has received a laptop is reclaimed")])
+        try:
+            returned = device.moved_to(DeviceState.RETURNED, None)
+        except ValueError:  # e.g. reclaimed before this station was restored from a copy
+            raise BadInput(f"{device.tag} is {describe_state(device.state)} already, by the "
+                           "device register: its reclamation task here is out of date; a site "
+                           "lead should check where the desktop is") from None
         seq, now = uow.next_seq(), uow.now().isoformat()
-        uow.devices.save(device.moved_to(DeviceState.RETURNED, None), seq)
+        uow.devices.save(returned, seq)
         uow.tasks.close(device.tag, now, actor.staff_id)
         payload = {"tag": device.tag, "from": task.staff_id, "exchange_id": task.exchange_id}
         uow.record(events.DomainEvent(events.DESKTOP_RECLAIMED, payload), actor.staff_id)

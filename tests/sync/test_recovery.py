@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.bootstrap import open_station
+from app.domain.rules import BadInput
 from app.persistence.engine import database_path
 from app.persistence.models import EventRow, RecoveredEventRow, StationRow
 from app.services import auth, reports, stock
@@ -268,3 +269,14 @@ def test_a_restored_copy_whose_next_event_has_the_same_payload_is_still_noticed(
     assert [row[2] for row in recovered_rows(restored_copy)] == [lost["event_id"]]
     assert check(central, [tmp_path / "restored"], drained=True) == []
     restored_copy.close()
+
+
+def test_reclaiming_a_desktop_a_recovered_event_reclaimed_says_so_plainly(central, restored):
+    """The copy still lists DSK-00008's task (it was reclaimed after the copy was taken): a
+    scan of it is refused with what to do, not an unexpected error, and nothing is recorded."""
+    live, st, _copied = restored
+    assert SyncRunner(st.engine).run_once(central).ok
+    seq = last_seq(st)
+    with pytest.raises(BadInput, match="DSK-00008 is returned .*already, by the device register"):
+        stock.reclaim(st.context, sign_in(st, "E1"), "DSK-00008")
+    assert last_seq(st) == seq
