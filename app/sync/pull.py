@@ -67,14 +67,17 @@ class PullResult:
     reloaded: bool
 
 
-def pull(outbox: StationOutbox, conn, wait_s: float = FENCE_WAIT_S) -> PullResult:  # noqa: ANN001
+def pull(outbox: StationOutbox, conn, wait_s: float = FENCE_WAIT_S,  # noqa: ANN001
+         reload: bool = False) -> PullResult:
     """Apply central's reference changes since the cursor. Changes committed but still behind
     the fence (an older transaction of central is running) are waited for up to `wait_s`;
-    after that they simply come with the next sync."""
+    after that they simply come with the next sync. `reload`: everything again (push found
+    central holding less of this station than it had acknowledged: central was restored)."""
     station = outbox.station()
     db_epoch, next_xid = central_epoch(conn)
     cursor = Cursor.parse(read_cursor(outbox))
-    if cursor is None or cursor.db_epoch != db_epoch or cursor.xid >= next_xid:
+    if reload or cursor is None or cursor.db_epoch != db_epoch or cursor.xid >= next_xid \
+            or _cursor_lost(conn, cursor):
         return PullResult(_reload(outbox, conn, station.station_id, db_epoch), True)
     changes, deadline = 0, time.monotonic() + wait_s
     while True:
@@ -92,6 +95,16 @@ def pull(outbox: StationOutbox, conn, wait_s: float = FENCE_WAIT_S) -> PullResul
 
 
 _EPOCH = uuid.UUID("6f0c3d52-8d3b-4c55-9a1e-0e7a2f5b9c11")  # names the derived epochs
+
+
+def _cursor_lost(conn, cursor: Cursor) -> bool:  # noqa: ANN001
+    """The change the cursor stands on is no longer central's: central was restored into the
+    same database (`pg_restore --clean`), which keeps its oid, system and timeline, and reuses
+    change ids with other xids. (A cursor set by a reload stands on no change.)"""
+    if cursor.id == _END:
+        return False
+    return not conn.execute("SELECT EXISTS (SELECT 1 FROM ref_change WHERE id = %s AND "
+                            "xid = %s::text::xid8)", (cursor.id, cursor.xid)).fetchone()[0]
 
 
 def central_epoch(conn) -> tuple[str, int]:  # noqa: ANN001

@@ -37,6 +37,7 @@ class PushResult:
     hwm: int
     new_epoch: str | None = None  # set when this station had to start a new stream
     recovered: int = 0  # its own events of the old stream fetched back from central
+    central_behind: bool = False  # central held less than it had acknowledged: restored
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
     # Send from what this station believes central has: anything central has beyond that is
     # compared again in the batch (step 2), so nothing different slips past.
     start = min(hwm, outbox.station().acked_seq)
-    if hwm < station.acked_seq:
+    central_behind = hwm < station.acked_seq
+    if central_behind:
         outbox.ack(hwm)  # central was restored: resend from its hwm + 1
     pushed = conflicts = stalled = 0
     # The next batch is read and encoded while central works on this one (psycopg waits for
@@ -113,7 +115,7 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
                 ahead = read(batch.hwm)  # central answered otherwise: read again from its hwm
             start = hwm = batch.hwm
             local_max = max(local_max, outbox.max_seq(station.epoch))
-    return PushResult(pushed, conflicts, hwm, new_epoch, recovered)
+    return PushResult(pushed, conflicts, hwm, new_epoch, recovered, central_behind)
 
 
 def handshake(conn, station_id: str, epoch: str, site: str, base: int = 0) -> int:  # noqa: ANN001

@@ -73,7 +73,7 @@ class SyncRunner:
                               "the copy was taken came back from central (the reports count "
                               "them again); its new events now go to central in a new stream; "
                               "tell the central admin")
-                pulled = pull.pull(self.outbox, conn).changes
+                pulled = pull.pull(self.outbox, conn, reload=result.central_behind).changes
                 self.outbox.ack(result.hwm)  # a successful sync, even with nothing to send
             finally:
                 conn.close()

@@ -172,3 +172,34 @@ def test_a_decision_made_after_the_dump_still_closes_its_conflict_after_the_rest
         assert check(url, [data_dir(a), data_dir(b)], drained=True, replay=True) == []
     finally:
         drop_database(pg_url, urlsplit(url).path.lstrip("/"))
+
+
+@pytest.mark.parametrize("pushed_since", [False, True], ids=["pulled only", "pushed since"])
+def test_a_dump_restored_into_the_same_database_is_noticed_too(pg_url, make_station, tmp_path,
+                                                              pushed_since):
+    """`pg_restore --clean` into the existing database keeps its oid, system and timeline and
+    the dump's db_epoch: the station notices by its cursor standing on a change central no
+    longer has, or by central holding fewer of its events than it acknowledged, and reloads."""
+    url = create_database(pg_url, prefix="es_restore")
+    try:
+        upgrade_central(url)
+        a = make_station("HQ-01")
+        import_demo_to_central(a, url)
+        sync(url, a)
+        dump = tmp_path / "central.dump"
+        run(pg_tool("pg_dump"), "-Fc", "-f", str(dump), libpq_url(url))
+        renamed = write_csv(tmp_path, "people.csv", "staff_id,name,site,shielding,assistive_tech",
+                            "P1020,Renamed After The Dump,Hutton HQ,no,no")
+        import_to_central(a.context, sign_in(a), "people", renamed, url)
+        if pushed_since:
+            swap(a, 1)
+        sync(url, a)
+        assert person(a, "P1020").name == "Renamed After The Dump"
+        run(pg_tool("pg_restore"), "--clean", "--if-exists", "--exit-on-error", "-d",
+            libpq_url(url), str(dump))
+        report = SyncRunner(a.engine).run_once(url)
+        assert report.ok and report.pulled > 100, report
+        assert person(a, "P1020").name != "Renamed After The Dump"
+        assert check(url, [data_dir(a)], drained=True) == []
+    finally:
+        drop_database(pg_url, urlsplit(url).path.lstrip("/"))
