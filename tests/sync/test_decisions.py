@@ -105,3 +105,16 @@ def test_a_decision_that_arrives_before_its_conflict_waits_for_it(conn):
     late = event("S-B", 4, "conflict.resolved", first["payload"] | {"note": "again"})
     push(conn, "S-B", late)  # decided already: not kept waiting
     assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (0,)
+
+
+def test_a_waiting_decision_on_a_courier_overrun_settles_when_the_overrun_comes_back(conn):
+    courier = issue("S-A", 1, "P1", "X")
+    courier["payload"]["courier"] = True  # S-A's first laptop, by courier: over the cap
+    decision = event("S-B", 1, "conflict.resolved", {
+        "conflict_id": 1, "kind": "COURIER_OVERRUN", "subject": "station:S-A",
+        "decision": {}, "note": "accepted by the lead", "records": [courier["event_id"]]})
+    push(conn, "S-B", decision)
+    assert push(conn, "S-A", courier) == ("ok", 1, 1, 1)
+    assert conn.execute("SELECT kind, status, resolution_event_id::text FROM sync_conflict"
+                        ).fetchall() == [("COURIER_OVERRUN", "resolved", decision["event_id"])]
+    assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (0,)

@@ -164,8 +164,9 @@ BEGIN
                 WHERE EXISTS (SELECT 1 FROM event e
                                WHERE e.station_id = p_station AND e.epoch = p_epoch
                                  AND e.seq > p_after
-                                 AND strpos(e.payload::text,
-                                            '"' || substr(d.subject, 8) || '"') > 0)) THEN
+                                 AND (d.subject = 'station:' || p_station
+                                      OR strpos(e.payload::text, '"' || substr(d.subject,
+                                                strpos(d.subject, ':') + 1) || '"') > 0))) THEN
         RETURN sync_apply_each(p_station, p_epoch, p_after);
     END IF;
     RETURN sync_apply_sets(p_station, p_epoch, p_after);
