@@ -246,8 +246,10 @@ def _courier_cap(conn) -> list[str]:  # noqa: ANN001
     laptops = courier = 0
     for central_seq, payload in conn.execute(
             "SELECT central_seq, payload FROM event WHERE type = 'exchange.recorded' "
-            "ORDER BY central_seq"):
-        issued = sum(types.get(t) == "laptop" for t in payload.get("issued", []))
+            "AND status <> 'quarantined' ORDER BY central_seq"):  # never applied, not counted
+        tags = payload.get("issued") if isinstance(payload, dict) else None
+        issued = sum(isinstance(t, str) and types.get(t) == "laptop"
+                     for t in (tags if isinstance(tags, list) else []))
         laptops += issued
         courier += issued if payload.get("courier") else 0
         if 4 * courier > laptops:

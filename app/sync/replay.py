@@ -203,8 +203,9 @@ class _Replay:
         if row[5] == CONFLICT_RESOLVED:
             self._flush()  # the decision points at the conflicts as they stand before it
             payload = json.loads(row[7])
-            payload["conflict_id"] = self._replayed_conflict(payload.get("conflict_id"))
-            row = row[:7] + (json.dumps(payload),) + row[8:]
+            if isinstance(payload, dict):  # (any other shape is quarantined when stored)
+                payload["conflict_id"] = self._replayed_conflict(payload.get("conflict_id"))
+                row = row[:7] + (json.dumps(payload),) + row[8:]
             self.run_rows.append(row)
             self._flush()
             return
@@ -216,11 +217,16 @@ class _Replay:
         rows, self.run_rows = self.run_rows, []
         station_id, epoch = rows[0][2:4]
         with self.scratch.transaction(), self.scratch.cursor() as cur:
+            # quarantined exactly as the push decides it (central c0014: a newer schema_v,
+            # or a payload not shaped as its type says)
             cur.executemany(
                 f"INSERT INTO event ({_EVENT_COLUMNS}) OVERRIDING SYSTEM VALUE "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [row + ("applied" if row[6] <= SCHEMA_VERSION else "quarantined",)
-                 for row in rows])
+                "SELECT v.*, CASE WHEN v.schema_v > %s OR sync_malformed(v.type, v.payload) "
+                "THEN 'quarantined' ELSE 'applied' END "
+                "FROM (VALUES (%s::bigint, %s::uuid, %s, %s::uuid, %s::bigint, %s, %s::int, "
+                "%s::jsonb, %s, %s, %s)) AS v(central_seq, event_id, station_id, epoch, seq, "
+                "type, schema_v, payload, sha256, operator, occurred_at)",
+                [(SCHEMA_VERSION,) + tuple(row) for row in rows])
             cur.execute("SELECT sync_apply_each(%s, %s, %s)",
                         (station_id, epoch, min(r[4] for r in rows) - 1))
 

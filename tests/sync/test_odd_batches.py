@@ -74,3 +74,22 @@ def test_a_payload_not_shaped_as_its_type_is_kept_but_not_applied(conn, per_even
     assert stored(conn) == [(1, "applied"), (2, "quarantined"), (3, "applied")]
     assert conn.execute("SELECT asset_tag, state, holder FROM device_state ORDER BY 1"
                         ).fetchall() == [("A", "in_stock", None), ("B", "in_stock", None)]
+
+
+def test_the_checker_replays_and_counts_quarantined_odd_events_as_central_stored_them(central):
+    from app.sync.checker import check
+
+    with psycopg.connect(libpq_url(central), autocommit=True) as c:
+        c.execute("SELECT central_import_people(%s, 'A1')", (Jsonb([
+            {"staff_id": "P1", "name": "P1", "site": "X", "shielding": False,
+             "assistive_tech": False}]),))
+        c.execute("SELECT sync_handshake('S-ODD', %s, 'X', 0)", (EPOCH,))
+        odd = [received(1, "A"),
+               event(2, "exchange.recorded", {"person": "P1", "returned": [None],
+                                              "issued": ["A"], "lost": [], "courier": False}),
+               event(3, "exchange.recorded", {"person": "P1", "issued": 7, "courier": True}),
+               event(4, "conflict.resolved", ["not", "an", "object"])]
+        assert push(c, odd) == ("ok", 4, 4, 0)
+        assert stored(c) == [(1, "applied"), (2, "quarantined"), (3, "quarantined"),
+                             (4, "quarantined")]
+    assert check(central, [], replay=True) == []
