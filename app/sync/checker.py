@@ -22,7 +22,9 @@ exits 1 and prints each violation when one is found. Checked here:
                     open conflict; a conflict is resolved only by a `conflict.resolved` event
                     for that very conflict (same id, kind and subject), and every such event
                     closed its conflict
-  I8 courier cap    4 x courier laptops <= laptops issued, at every prefix of central's order
+  I8 courier cap    4 x courier laptops <= laptops issued, at every prefix of central's order;
+                    per station B = N - 3C + G - R >= 0 and no courier overrun open; the pool
+                    is what was released less what was granted
   I9 convergence    with --drained: each station's people and devices (every column the pull
                     copies: state, holder, disputed...) hash the same as central's; the devices
                     and people named by one of the station's own quarantined events are left
@@ -56,6 +58,7 @@ def check(central_url: str, data_dirs: list[Path], drained: bool = False,
         problems += _conflicts_recorded(conn)
         problems += _non_disputed_state(conn)
         problems += _courier_cap(conn)
+        problems += _escrow(conn)
         reference = _reference(conn) if drained else None
     for data_dir in data_dirs:
         problems += _station(Path(data_dir), stored, streams, drained, reference)
@@ -239,6 +242,27 @@ def _converged(station_id: str, db: sqlite3.Connection, reference: dict) -> list
 def _digest(rows: dict[str, str], skipped: set[str]) -> str:
     return hashlib.sha256("".join(sorted(h for k, h in rows.items() if k not in skipped))
                           .encode()).hexdigest()
+
+
+def _escrow(conn) -> list[str]:  # noqa: ANN001
+    """I8 per station (SYNC.md 2.6): the pool is what was released less what was granted, and
+    no station's balance B = N - 3C + G - R is below 0 or has a courier overrun left open."""
+    problems = []
+    pool, ledger = conn.execute("SELECT (SELECT balance FROM escrow_pool), "
+                                "(SELECT coalesce(-sum(delta), 0) FROM escrow_ledger)").fetchone()
+    if pool != ledger:
+        problems.append(f"I8 the pool holds {pool} units; releases less grants make {ledger}")
+    for station_id, balance in conn.execute(
+            "SELECT s.station_id, sum(s.counter_laptops - 3 * s.courier_laptops "
+            "- s.released_units) + coalesce((SELECT sum(g.delta) FROM escrow_ledger g "
+            "WHERE g.account = s.station_id AND g.kind = 'grant'), 0) "
+            "FROM station_stream s GROUP BY s.station_id ORDER BY 1"):
+        if balance < 0:
+            problems.append(f"I8 station {station_id}: courier balance {balance} (below 0)")
+    for (subject,) in conn.execute("SELECT subject FROM sync_conflict WHERE kind = "
+                                   "'COURIER_OVERRUN' AND status = 'open' ORDER BY 1"):
+        problems.append(f"I8 {subject}: a courier overrun is open")
+    return problems
 
 
 def _courier_cap(conn) -> list[str]:  # noqa: ANN001

@@ -55,7 +55,10 @@ def test_stations_going_offline_and_online_never_lose_or_double_events(
         def fresh(self) -> None:
             with psycopg.connect(central.replace("+psycopg", ""), autocommit=True) as conn:
                 conn.execute(f"TRUNCATE {CENTRAL_TABLES} RESTART IDENTITY CASCADE")
-                conn.execute("UPDATE escrow_pool SET balance = 6")  # units to grant from
+                # units to grant from, as if a station no longer syncing had released them
+                conn.execute("INSERT INTO escrow_ledger (event_id, account, kind, delta) "
+                             "VALUES (gen_random_uuid(), 'RETIRED-01', 'release', -6)")
+                conn.execute("UPDATE escrow_pool SET balance = 6")
             run = tmp_path / f"run{next(counter)}"
             self.stations = []
             for template in templates:
