@@ -48,7 +48,9 @@ from __future__ import annotations
 
 import heapq
 import json
+import logging
 import os
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -56,6 +58,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from app.domain.events import CONFLICT_RESOLVED, SCHEMA_VERSION
 from app.sync import central
+
+log = logging.getLogger(__name__)
 
 #: At most this many differences are reported for one table (then a count of the rest).
 SHOWN = 12
@@ -100,6 +104,9 @@ def replay_differences(central_url: str) -> list[str]:
     maintenance.execute(f'CREATE DATABASE "{scratch_name}" TEMPLATE template0')
     try:
         scratch_url = _with_database(central_url, scratch_name)
+        with central.connect(scratch_url, application_name="checker-replay") as probe:
+            if probe.execute("SELECT current_database()").fetchone()[0] != scratch_name:
+                raise RuntimeError("the replay would not write into its scratch database")
         central.upgrade_central(scratch_url)
         with central.connect(central_url, application_name="checker-replay") as source, \
                 central.connect(scratch_url, application_name="checker-replay") as scratch:
@@ -112,8 +119,23 @@ def replay_differences(central_url: str) -> list[str]:
             source.rollback()
         return problems
     finally:
-        maintenance.execute(f'DROP DATABASE IF EXISTS "{scratch_name}" WITH (FORCE)')
-        maintenance.close()
+        _drop(central_url, maintenance, scratch_name)
+
+
+def _drop(url: str, maintenance, name: str) -> None:  # noqa: ANN001
+    """Drop the scratch database, on a new connection if the server dropped the first one
+    (a restart mid-replay), so that no scratch database is left behind."""
+    for attempt in range(3):
+        try:
+            if attempt:
+                maintenance = _maintenance(url)
+            maintenance.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            maintenance.close()
+            return
+        except Exception:  # noqa: BLE001 - the server may still be coming back
+            log.warning("dropping the replay's scratch database %s failed; trying again", name)
+            time.sleep(1)
+    log.error("the replay's scratch database %s is left on the server: drop it by hand", name)
 
 
 def _maintenance(url: str):  # noqa: ANN202
@@ -133,8 +155,11 @@ def _maintenance(url: str):  # noqa: ANN202
 
 
 def _with_database(url: str, name: str) -> str:
+    """The URL with database `name`: the path, and any `dbname=` in the query (libpq lets
+    that one win over the path)."""
     parts = urlsplit(central.libpq_url(url))
-    return urlunsplit(parts._replace(path="/" + name))
+    query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("dbname="))
+    return urlunsplit(parts._replace(path="/" + name, query=query))
 
 
 class _Replay:

@@ -230,3 +230,24 @@ def test_two_pushes_at_once_are_applied_in_central_seq_order(central):
         assert conn.execute("SELECT holder FROM device_state WHERE asset_tag = 'X-1'"
                             ).fetchone() == ("P1",)
     assert check(central, [], replay=True) == []
+
+
+def test_the_replay_never_writes_into_central_even_when_its_url_names_it_by_dbname(central):
+    """libpq lets `?dbname=` win over the URL's path: the scratch URL drops it."""
+    from app.sync.replay import _with_database
+
+    assert _with_database("postgresql://admin@central.example:5432/?dbname=exchange"
+                          "&sslmode=verify-full", "es_replay_1") == (
+        "postgresql://admin@central.example:5432/es_replay_1?sslmode=verify-full")
+    name = libpq(central).rsplit("/", 1)[1]
+    by_dbname = libpq(central).rsplit("/", 1)[0] + f"/?dbname={name}"
+    with psycopg.connect(libpq(central)) as conn:
+        journal = conn.execute("SELECT count(*) FROM central_import").fetchone()
+        conn.execute("SELECT central_import_people(%s, 'A1')", (Jsonb([
+            {"staff_id": "P1", "name": "P1", "site": "X", "shielding": False,
+             "assistive_tech": False}]),))
+        conn.commit()
+    assert check(by_dbname, [], replay=True) == []
+    with psycopg.connect(libpq(central)) as conn:
+        assert conn.execute("SELECT count(*) FROM central_import").fetchone() == (
+            journal[0] + 1,)
