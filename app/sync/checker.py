@@ -127,6 +127,13 @@ SELECT substr(c.subject, 8), c.decision ->> 'holder' FROM sync_conflict c
 
 _CONFLICT_ID = ("CASE WHEN e.payload ->> 'conflict_id' ~ '^[0-9]{1,18}$' "
                 "THEN (e.payload ->> 'conflict_id')::bigint END")
+# a decision is on conflict c when it names c's kind and subject and every record it saw is
+# one of c's members (central c0012: ids are reused after a restore, so the id does not count)
+_DECIDES = ("e.payload ->> 'kind' = c.kind AND e.payload ->> 'subject' = c.subject "
+            "AND jsonb_typeof(coalesce(e.payload -> 'records', '[]')) = 'array' "
+            "AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements_text("
+            "coalesce(e.payload -> 'records', '[]')) r WHERE NOT EXISTS (SELECT 1 FROM "
+            "sync_conflict_member m WHERE m.conflict_id = c.id AND m.event_id::text = r))")
 
 
 def _non_disputed_state(conn) -> list[str]:  # noqa: ANN001
@@ -174,16 +181,13 @@ def _non_disputed_state(conn) -> list[str]:  # noqa: ANN001
                      "WHERE (c.status = 'open' AND c.resolution_event_id IS NOT NULL) OR "
                      "(c.status = 'resolved' AND (e.event_id IS NULL "
                      "OR e.type <> 'conflict.resolved' OR e.status <> 'applied' "
-                     f"OR ({_CONFLICT_ID}) IS DISTINCT FROM c.id "
-                     "OR e.payload ->> 'kind' IS DISTINCT FROM c.kind "
-                     "OR e.payload ->> 'subject' IS DISTINCT FROM c.subject)) ORDER BY c.id")]
+                     f"OR NOT ({_DECIDES}))) ORDER BY c.id")]
     problems += [f"I7 conflict {cid} ({kind} {subject}) is still open after the decision "
                  f"{event_id} on it" for cid, kind, subject, event_id in conn.execute(
                      "SELECT c.id, c.kind, c.subject, e.event_id FROM event e "
-                     f"JOIN sync_conflict c ON c.id = ({_CONFLICT_ID}) "
+                     f"JOIN sync_conflict c ON {_DECIDES} "
                      "WHERE e.type = 'conflict.resolved' AND e.status = 'applied' "
-                     "AND c.status = 'open' AND e.payload ->> 'kind' = c.kind "
-                     "AND e.payload ->> 'subject' = c.subject ORDER BY c.id")]
+                     "AND c.status = 'open' ORDER BY c.id")]
     return problems
 
 

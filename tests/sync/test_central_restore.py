@@ -203,3 +203,41 @@ def test_a_dump_restored_into_the_same_database_is_noticed_too(pg_url, make_stat
         assert check(url, [data_dir(a)], drained=True) == []
     finally:
         drop_database(pg_url, urlsplit(url).path.lstrip("/"))
+
+
+def test_decisions_hold_when_a_restore_renumbers_their_conflicts(pg_url, make_station,
+                                                                 tmp_path):
+    """Two conflicts decided after the dump come back with each other's ids when the stations
+    resend in another order: both are closed by their own decisions, the checker finds
+    nothing wrong, and if both were left open it names each (without a replay)."""
+    from app.sync.conflicts import open_conflicts, resolve_conflict
+
+    url = create_database(pg_url, prefix="es_restore")
+    try:
+        upgrade_central(url)
+        a, b = make_station("HQ-01"), make_station("HQ-02")
+        import_demo_to_central(a, url)
+        sync(url, a, b)
+        dump = tmp_path / "central.dump"
+        run(pg_tool("pg_dump"), "-Fc", "-f", str(dump), libpq_url(url))
+        swap(a, 1, new=3)
+        swap(a, 2, new=1)
+        swap(b, 4, new=1)
+        swap(b, 5, new=3)
+        sync(url, a, b)
+        for conflict in open_conflicts(url):
+            resolve_conflict(b.context, sign_in(b, "L1"), conflict, "the lead decided here",
+                             holder="P1004" if conflict.subject.endswith("1") else "P1005")
+        sync(url, b, a)
+        restore(pg_url, url, dump)
+        sync(url, b, a, b, a)
+        assert open_conflicts(url) == []
+        assert check(url, [data_dir(a), data_dir(b)], drained=True, replay=True) == []
+        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+            conn.execute("UPDATE sync_conflict SET status = 'open', resolution_event_id = NULL")
+            conn.execute("UPDATE device_state SET disputed = true "
+                         "WHERE asset_tag IN ('NEW-00001', 'NEW-00003')")
+        problems = check(url, [])
+        assert sum("is still open after the decision" in p for p in problems) == 2, problems
+    finally:
+        drop_database(pg_url, urlsplit(url).path.lstrip("/"))
