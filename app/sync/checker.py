@@ -42,6 +42,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
+
 from app.persistence.engine import database_path
 from app.sync import central
 
@@ -49,7 +51,13 @@ from app.sync import central
 def check(central_url: str, data_dirs: list[Path], drained: bool = False,
           replay: bool = False) -> list[str]:
     problems: list[str] = []
+    # what each station had acknowledged, read BEFORE central: a sync that runs meanwhile can
+    # only raise central's hwm past it, never the other way round (I4 sampled during runs)
+    acked_before = {Path(d): _acked(Path(d)) for d in data_dirs}
     with central.connect(central_url, application_name="checker") as conn:
+        # central read in one snapshot: pushes committing meanwhile are wholly in or out
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
         stored = {str(r[0]): r[1:] for r in conn.execute(
             "SELECT event_id, station_id, epoch::text, seq, sha256, payload::text FROM event")}
         streams = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(
@@ -61,7 +69,8 @@ def check(central_url: str, data_dirs: list[Path], drained: bool = False,
         problems += _escrow(conn)
         reference = _reference(conn) if drained else None
     for data_dir in data_dirs:
-        problems += _station(Path(data_dir), stored, streams, drained, reference)
+        problems += _station(Path(data_dir), stored, streams, drained, reference,
+                             acked_before[Path(data_dir)])
     if replay:
         from app.sync.replay import replay_differences
 
@@ -285,8 +294,16 @@ def _courier_cap(conn) -> list[str]:  # noqa: ANN001
     return []
 
 
+def _acked(data_dir: Path) -> int:
+    db = sqlite3.connect(f"file:{database_path(data_dir)}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT acked_seq FROM station").fetchone()[0]
+    finally:
+        db.close()
+
+
 def _station(data_dir: Path, stored: dict, streams: dict, drained: bool,
-             reference: dict | None = None) -> list[str]:
+             reference: dict | None = None, acked_before: int | None = None) -> list[str]:
     db = sqlite3.connect(f"file:{database_path(data_dir)}?mode=ro", uri=True)
     try:
         problems = []
@@ -294,6 +311,8 @@ def _station(data_dir: Path, stored: dict, streams: dict, drained: bool,
             problems.append(f"I11 {data_dir}: SQLite integrity_check failed")
         station_id, epoch, acked = db.execute(
             "SELECT station_id, epoch, acked_seq FROM station").fetchone()
+        if acked_before is not None and not drained:
+            acked = acked_before  # (drained: nothing runs, the last word is the station's)
         rows = db.execute("SELECT event_id, seq, sha256, payload, epoch FROM events "
                           "ORDER BY seq").fetchall()
         if reference is not None:

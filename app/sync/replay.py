@@ -110,6 +110,9 @@ def replay_differences(central_url: str) -> list[str]:
         central.upgrade_central(scratch_url)
         with central.connect(central_url, application_name="checker-replay") as source, \
                 central.connect(scratch_url, application_name="checker-replay") as scratch:
+            import psycopg
+
+            source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ  # one snapshot
             source.read_only = True
             scratch.autocommit = True
             scratch.execute("SET synchronous_commit = off")  # thrown away afterwards

@@ -251,3 +251,23 @@ def test_the_replay_never_writes_into_central_even_when_its_url_names_it_by_dbna
     with psycopg.connect(libpq(central)) as conn:
         assert conn.execute("SELECT count(*) FROM central_import").fetchone() == (
             journal[0] + 1,)
+
+
+def test_a_check_while_a_station_syncs_does_not_see_a_half_done_sync(central, make_station,
+                                                                      monkeypatch):
+    """I4 sampled during a run: the station pushes and acknowledges between the checker's
+    look at central and its look at the station; nothing is reported."""
+    import app.sync.checker as checker
+
+    a = make_station("HQ-01")
+    import_demo_to_central(a, central)
+    sync(central, a)
+    swap(a, 1)  # one event waiting to be pushed
+    looked = checker._station
+
+    def syncing_meanwhile(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        sync(central, a)
+        return looked(*args, **kwargs)
+
+    monkeypatch.setattr(checker, "_station", syncing_meanwhile)
+    assert checker.check(central, [data_dir(a)]) == []
