@@ -93,3 +93,24 @@ def test_the_checker_replays_and_counts_quarantined_odd_events_as_central_stored
         assert stored(c) == [(1, "applied"), (2, "quarantined"), (3, "quarantined"),
                              (4, "quarantined")]
     assert check(central, [], replay=True) == []
+
+
+@pytest.mark.parametrize("type_, payload, odd", [
+    ("exchange.recorded", {"person": "P", "issued": ["A"], "returned": [], "lost": []}, False),
+    ("exchange.recorded", {"person": "P", "issued": ["A"], "returned": [None]}, True),
+    ("exchange.recorded", {"person": "P", "issued": 7}, True),
+    ("exchange.recorded", {"issued": ["A"]}, True),
+    ("exchange.recorded", {"person": "P", "issued": [{"tag": "A"}]}, True),
+    ("exchange.recorded", {"person": "P", "registered": "A"}, True),
+    ("courier.collected", {"collected": "A", "issued": ["B"]}, False),
+    ("courier.collected", {"collected": "A"}, False),
+    ("courier.collected", {"collected": "A", "issued": "B"}, True),
+    ("device.received", {"tag": "A", "state": "in_stock", "type": "laptop"}, False),
+    ("device.received", {"tag": "A", "state": "in_stock", "type": "phone"}, True),
+    ("device.released", {"released": 5}, True),
+    ("conflict.resolved", ["not", "an", "object"], True),
+    ("operator.added", {"staff_id": "E1"}, False),
+])
+def test_which_payloads_are_quarantined_as_not_shaped_as_their_type(conn, type_, payload, odd):
+    assert conn.execute("SELECT sync_malformed(%s, %s)", (type_, Jsonb(payload))
+                        ).fetchone() == (odd,)

@@ -37,17 +37,21 @@ UPGRADE = r"""
 CREATE FUNCTION sync_malformed(p_type text, p jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE SET search_path = public, pg_temp AS $$
     SELECT CASE
+        WHEN jsonb_typeof(p) IS DISTINCT FROM 'object' THEN true
         WHEN p_type = 'exchange.recorded' THEN
             jsonb_typeof(p -> 'person') IS DISTINCT FROM 'string'
-            OR EXISTS (SELECT 1 FROM unnest(ARRAY['issued', 'returned', 'lost', 'registered']) k
-                        WHERE p ? k AND (jsonb_typeof(p -> k) <> 'array' OR EXISTS (
-                              SELECT 1 FROM jsonb_array_elements(p -> k) x
-                               WHERE jsonb_typeof(x) <> 'string')))
+            OR coalesce(p @? 'strict $.issued ? (@.type() != "array")', false)
+            OR coalesce(p @? 'strict $.returned ? (@.type() != "array")', false)
+            OR coalesce(p @? 'strict $.lost ? (@.type() != "array")', false)
+            OR coalesce(p @? 'strict $.registered ? (@.type() != "array")', false)
+            OR coalesce(p @? 'strict $.issued[*] ? (@.type() != "string")', false)
+            OR coalesce(p @? 'strict $.returned[*] ? (@.type() != "string")', false)
+            OR coalesce(p @? 'strict $.lost[*] ? (@.type() != "string")', false)
+            OR coalesce(p @? 'strict $.registered[*] ? (@.type() != "string")', false)
         WHEN p_type = 'courier.collected' THEN
             jsonb_typeof(p -> 'collected') IS DISTINCT FROM 'string'
-            OR (p ? 'issued' AND (jsonb_typeof(p -> 'issued') <> 'array' OR EXISTS (
-                SELECT 1 FROM jsonb_array_elements(p -> 'issued') x
-                 WHERE jsonb_typeof(x) <> 'string')))
+            OR coalesce(p @? 'strict $.issued ? (@.type() != "array")', false)
+            OR coalesce(p @? 'strict $.issued[*] ? (@.type() != "string")', false)
         WHEN p_type = 'device.received' THEN
             jsonb_typeof(p -> 'tag') IS DISTINCT FROM 'string'
             OR jsonb_typeof(p -> 'state') IS DISTINCT FROM 'string'
@@ -56,7 +60,7 @@ LANGUAGE sql IMMUTABLE SET search_path = public, pg_temp AS $$
             jsonb_typeof(p -> 'tag') IS DISTINCT FROM 'string'
         WHEN p_type = 'device.released' THEN
             jsonb_typeof(p -> 'released') IS DISTINCT FROM 'string'
-        ELSE jsonb_typeof(p) IS DISTINCT FROM 'object'
+        ELSE false
     END
 $$;
 
