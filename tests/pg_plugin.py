@@ -9,13 +9,13 @@ Fixtures
     pg_database          (function) URL of a fresh, uniquely named database, dropped afterwards.
     pg_database_factory  (function) call it to get as many fresh databases as a test needs.
 
-When no server can be had, a test that needs one fails under CI=true and is skipped
-otherwise; the message names the URL and the error. ``make test`` runs the suite through
+When no server can be had, a test that needs one fails (it is never skipped); the message
+names the URL and the error and says how to get a server. ``make test`` runs the suite through
 scripts/with_postgres.py, which provides a throwaway cluster when the default server is not
 there and sets EXCHANGE_TEST_PG_UNAVAILABLE=<reason> when it cannot.
 
 Tests that use these fixtures are marked ``postgres`` automatically (so ``-m "not postgres"``
-deselects them); a test marked ``postgres`` without using them gets the same fail/skip check.
+deselects them); a test marked ``postgres`` without using them gets the same check.
 """
 
 from __future__ import annotations
@@ -56,26 +56,19 @@ def masked(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)))
 
 
-def in_ci(environ: Mapping[str, str] = os.environ) -> bool:
-    return environ.get("CI", "").strip().lower() in ("1", "true", "yes", "on")
-
-
 @dataclass(frozen=True)
 class Availability:
     url: str  # libpq form
     error: str | None  # None when usable
 
-    def require(self, ci: bool) -> str:
-        """The SQLAlchemy URL, or pytest.fail (CI) / pytest.skip (otherwise)."""
-        if self.error is None:
-            return sqlalchemy_url(self.url)
-        if ci:
-            pytest.fail(f"PostgreSQL is required under CI=true but unavailable: {self.error}",
-                        pytrace=False)
-        # Only outside CI (a developer's machine without PostgreSQL): under CI=true, above, the
-        # test fails, as the foundation issue asks.
-        pytest.skip(f"PostgreSQL unavailable: {self.error}")
-        raise AssertionError("unreachable")
+    def require(self) -> str:
+        """The SQLAlchemy URL; without a usable server the test fails (never skips), saying
+        how to get one: `make test` provides it (scripts/with_postgres.py)."""
+        if self.error is not None:
+            pytest.fail(f"PostgreSQL is required but unavailable: {self.error}. Run the tests "
+                        "with `make test`, which starts a throwaway server when none answers, "
+                        "or set EXCHANGE_TEST_PG_URL", pytrace=False)
+        return sqlalchemy_url(self.url)
 
 
 def check_server(environ: Mapping[str, str] = os.environ) -> Availability:
@@ -160,7 +153,7 @@ def drop_database(url: str, name: str) -> None:
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     """SQLAlchemy URL (postgresql+psycopg://...) of a reachable PostgreSQL server."""
-    return _session_availability().require(in_ci())
+    return _session_availability().require()
 
 
 @pytest.fixture
@@ -195,7 +188,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if "postgres" not in known:
         config.addinivalue_line(
             "markers",
-            "postgres: needs a real PostgreSQL server (fails under CI=true when none can be had)",
+            "postgres: needs a real PostgreSQL server (fails when none can be had)",
         )
 
 
@@ -208,4 +201,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("postgres") is not None:
-        _session_availability().require(in_ci())
+        _session_availability().require()

@@ -78,27 +78,25 @@ def test_drop_database_ends_open_sessions(pg_url: str) -> None:
 # --- what happens without a server (no PostgreSQL needed) ---------------------------------
 
 
-def test_unavailable_fails_under_ci_and_skips_otherwise() -> None:
+def test_unavailable_fails_and_says_how_to_get_a_server() -> None:
     dead = "postgresql://postgres@127.0.0.1:1/test"
     availability = check_server({"EXCHANGE_TEST_PG_URL": dead})
     assert availability.error is not None
     assert dead in availability.error
 
-    with pytest.raises(pytest.fail.Exception, match="127.0.0.1:1/test"):
-        availability.require(ci=True)
-    with pytest.raises(pytest.skip.Exception, match="127.0.0.1:1/test"):
-        availability.require(ci=False)
+    with pytest.raises(pytest.fail.Exception, match="127.0.0.1:1/test.*make test"):
+        availability.require()
 
 
 def test_unavailable_reason_from_with_postgres_is_reported() -> None:
     availability = check_server({"EXCHANGE_TEST_PG_UNAVAILABLE": "no binaries found"})
     assert availability.error is not None and "no binaries found" in availability.error
     with pytest.raises(pytest.fail.Exception, match="no binaries found"):
-        availability.require(ci=True)
+        availability.require()
 
 
 def test_url_forms() -> None:
-    assert Availability("postgresql://u@h:5/d", None).require(ci=True) == "postgresql+psycopg://u@h:5/d"
+    assert Availability("postgresql://u@h:5/d", None).require() == "postgresql+psycopg://u@h:5/d"
     assert sqlalchemy_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
     assert libpq_url("postgresql+psycopg://u:p@h:5/d?sslmode=disable") == (
         "postgresql://u:p@h:5/d?sslmode=disable"
