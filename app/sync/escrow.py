@@ -138,7 +138,7 @@ def _central(step: str, exc: BaseException):  # noqa: ANN202
     from app.sync.push import central_error
 
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
-        return central_error(step, exc).__class__(
+        return central.SyncFailed(
             f"central refused {step}: a station's own role may not read the stations' "
             "counters; use the central admin's URL (--central postgresql://ADMIN@HOST/DB, "
             "password in PGPASSWORD or .pgpass); nothing is lost locally")

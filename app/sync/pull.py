@@ -13,11 +13,14 @@ and applies rows and the new cursor in ONE SQLite transaction (moving the cursor
 
 A restore must change that epoch, and `meta.db_epoch` alone does not: a dump restores it with
 the rest. So the epoch the cursor carries (`central_epoch`) also folds in what a restore cannot
-keep: the database's oid (`pg_restore` always fills a newly created database), the server's
-system identifier (another cluster) and its timeline (a point-in-time recovery, a promoted
-standby). A copy of the data directory put back on the same server keeps all three; that shows
-as a cursor ahead of every xid central has handed out, and otherwise the admin starts a new
-epoch by hand (`exchange-station init --central URL --restored`, db/central/README.md).
+keep: the database's oid (a restore into a newly created database), the server's system
+identifier (another cluster) and its timeline (a point-in-time recovery, a promoted standby).
+A restore into the same database (`pg_restore --clean`) keeps all three: it shows as the
+cursor's own change being gone (`_cursor_lost`), or as push finding central holding fewer of
+this station's events than it acknowledged (`pull(reload=True)`). A copy of the data directory
+put back on the same server shows as a cursor ahead of every xid central has handed out; for
+anything else the admin starts a new epoch by hand (`exchange-station init --central URL
+--restored`, db/central/README.md).
 """
 
 from __future__ import annotations
