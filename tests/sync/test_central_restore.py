@@ -147,10 +147,10 @@ def test_a_cursor_ahead_of_every_xid_central_has_given_out_reloads(central, make
     assert Cursor.parse(read_cursor(StationOutbox(a.engine))).xid < cursor.xid + 10**9
 
 
-def test_a_decision_made_after_the_dump_still_closes_its_conflict_after_the_restore(
-        pg_url, make_station, tmp_path):
-    from app.sync.conflicts import open_conflicts, resolve_conflict
-
+@pytest.fixture
+def dumped(pg_url, make_station, tmp_path):
+    """(central URL, station HQ-01, station HQ-02, its dump): a central database of its own,
+    migrated, with the demo register, both stations synced, dumped with `pg_dump -Fc`."""
     url = create_database(pg_url, prefix="es_restore")
     try:
         upgrade_central(url)
@@ -159,85 +159,73 @@ def test_a_decision_made_after_the_dump_still_closes_its_conflict_after_the_rest
         sync(url, a, b)
         dump = tmp_path / "central.dump"
         run(pg_tool("pg_dump"), "-Fc", "-f", str(dump), libpq_url(url))
-        swap(a, 1, new=1)
-        swap(b, 2, new=1)
-        sync(url, a, b)
-        [conflict] = open_conflicts(url)
-        resolve_conflict(b.context, sign_in(b, "L1"), conflict, "P1002 has it in hand",
-                         holder="P1002")
-        sync(url, b, a)
-        assert open_conflicts(url) == []
-        restore(pg_url, url, dump)
-        sync(url, b, a, b, a)
-        assert check(url, [data_dir(a), data_dir(b)], drained=True, replay=True) == []
+        yield url, a, b, dump
     finally:
         drop_database(pg_url, urlsplit(url).path.lstrip("/"))
+
+
+def test_a_decision_made_after_the_dump_still_closes_its_conflict_after_the_restore(
+        pg_url, dumped):
+    from app.sync.conflicts import open_conflicts, resolve_conflict
+
+    url, a, b, dump = dumped
+    swap(a, 1, new=1)
+    swap(b, 2, new=1)
+    sync(url, a, b)
+    [conflict] = open_conflicts(url)
+    resolve_conflict(b.context, sign_in(b, "L1"), conflict, "P1002 has it in hand",
+                     holder="P1002")
+    sync(url, b, a)
+    assert open_conflicts(url) == []
+    restore(pg_url, url, dump)
+    sync(url, b, a, b, a)
+    assert check(url, [data_dir(a), data_dir(b)], drained=True, replay=True) == []
 
 
 @pytest.mark.parametrize("pushed_since", [False, True], ids=["pulled only", "pushed since"])
-def test_a_dump_restored_into_the_same_database_is_noticed_too(pg_url, make_station, tmp_path,
-                                                              pushed_since):
+def test_a_dump_restored_into_the_same_database_is_noticed_too(dumped, tmp_path, pushed_since):
     """`pg_restore --clean` into the existing database keeps its oid, system and timeline and
     the dump's db_epoch: the station notices by its cursor standing on a change central no
     longer has, or by central holding fewer of its events than it acknowledged, and reloads."""
-    url = create_database(pg_url, prefix="es_restore")
-    try:
-        upgrade_central(url)
-        a = make_station("HQ-01")
-        import_demo_to_central(a, url)
-        sync(url, a)
-        dump = tmp_path / "central.dump"
-        run(pg_tool("pg_dump"), "-Fc", "-f", str(dump), libpq_url(url))
-        renamed = write_csv(tmp_path, "people.csv", "staff_id,name,site,shielding,assistive_tech",
-                            "P1020,Renamed After The Dump,Hutton HQ,no,no")
-        import_to_central(a.context, sign_in(a), "people", renamed, url)
-        if pushed_since:
-            swap(a, 1)
-        sync(url, a)
-        assert person(a, "P1020").name == "Renamed After The Dump"
-        run(pg_tool("pg_restore"), "--clean", "--if-exists", "--exit-on-error", "-d",
-            libpq_url(url), str(dump))
-        report = SyncRunner(a.engine).run_once(url)
-        assert report.ok and report.pulled > 100, report
-        assert person(a, "P1020").name != "Renamed After The Dump"
-        assert check(url, [data_dir(a)], drained=True) == []
-    finally:
-        drop_database(pg_url, urlsplit(url).path.lstrip("/"))
+    url, a, _b, dump = dumped
+    renamed = write_csv(tmp_path, "people.csv", "staff_id,name,site,shielding,assistive_tech",
+                        "P1020,Renamed After The Dump,Hutton HQ,no,no")
+    import_to_central(a.context, sign_in(a), "people", renamed, url)
+    if pushed_since:
+        swap(a, 1)
+    sync(url, a)
+    assert person(a, "P1020").name == "Renamed After The Dump"
+    run(pg_tool("pg_restore"), "--clean", "--if-exists", "--exit-on-error", "-d",
+        libpq_url(url), str(dump))
+    report = SyncRunner(a.engine).run_once(url)
+    assert report.ok and report.pulled > 100, report
+    assert person(a, "P1020").name != "Renamed After The Dump"
+    assert check(url, [data_dir(a)], drained=True) == []
 
 
-def test_decisions_hold_when_a_restore_renumbers_their_conflicts(pg_url, make_station,
-                                                                 tmp_path):
+def test_decisions_hold_when_a_restore_renumbers_their_conflicts(pg_url, dumped):
     """Two conflicts decided after the dump come back with each other's ids when the stations
     resend in another order: both are closed by their own decisions, the checker finds
     nothing wrong, and if both were left open it names each (without a replay)."""
     from app.sync.conflicts import open_conflicts, resolve_conflict
 
-    url = create_database(pg_url, prefix="es_restore")
-    try:
-        upgrade_central(url)
-        a, b = make_station("HQ-01"), make_station("HQ-02")
-        import_demo_to_central(a, url)
-        sync(url, a, b)
-        dump = tmp_path / "central.dump"
-        run(pg_tool("pg_dump"), "-Fc", "-f", str(dump), libpq_url(url))
-        swap(a, 1, new=3)
-        swap(a, 2, new=1)
-        swap(b, 4, new=1)
-        swap(b, 5, new=3)
-        sync(url, a, b)
-        for conflict in open_conflicts(url):
-            resolve_conflict(b.context, sign_in(b, "L1"), conflict, "the lead decided here",
-                             holder="P1004" if conflict.subject.endswith("1") else "P1005")
-        sync(url, b, a)
-        restore(pg_url, url, dump)
-        sync(url, b, a, b, a)
-        assert open_conflicts(url) == []
-        assert check(url, [data_dir(a), data_dir(b)], drained=True, replay=True) == []
-        with psycopg.connect(libpq_url(url), autocommit=True) as conn:
-            conn.execute("UPDATE sync_conflict SET status = 'open', resolution_event_id = NULL")
-            conn.execute("UPDATE device_state SET disputed = true "
-                         "WHERE asset_tag IN ('NEW-00001', 'NEW-00003')")
-        problems = check(url, [])
-        assert sum("is still open after the decision" in p for p in problems) == 2, problems
-    finally:
-        drop_database(pg_url, urlsplit(url).path.lstrip("/"))
+    url, a, b, dump = dumped
+    swap(a, 1, new=3)
+    swap(a, 2, new=1)
+    swap(b, 4, new=1)
+    swap(b, 5, new=3)
+    sync(url, a, b)
+    for conflict in open_conflicts(url):
+        resolve_conflict(b.context, sign_in(b, "L1"), conflict, "the lead decided here",
+                         holder="P1004" if conflict.subject.endswith("1") else "P1005")
+    sync(url, b, a)
+    restore(pg_url, url, dump)
+    sync(url, b, a, b, a)
+    assert open_conflicts(url) == []
+    assert check(url, [data_dir(a), data_dir(b)], drained=True, replay=True) == []
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute("UPDATE sync_conflict SET status = 'open', resolution_event_id = NULL")
+        conn.execute("UPDATE device_state SET disputed = true "
+                     "WHERE asset_tag IN ('NEW-00001', 'NEW-00003')")
+    problems = check(url, [])
+    assert sum("is still open after the decision" in p for p in problems) == 2, problems

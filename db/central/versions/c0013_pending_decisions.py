@@ -70,90 +70,6 @@ BEGIN
     END LOOP;
 END $$;
 
-CREATE OR REPLACE FUNCTION sync_apply_resolution(ev event) RETURNS void
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-    p jsonb := ev.payload;
-    v_decision jsonb := coalesce(p -> 'decision', '{}');
-    v_id bigint;
-    v_subject text;
-BEGIN
-    -- the conflict the site lead decided: an open one of the kind and subject the lead saw,
-    -- holding every record the lead saw; the one with the lead's id first (ids are central's
-    -- own: after a restore from a dump an id may name another conflict)
-    SELECT c.id INTO v_id FROM sync_conflict c
-     WHERE c.status = 'open'
-       AND (c.id = (p ->> 'conflict_id')::bigint
-            OR (c.kind = p ->> 'kind' AND c.subject = p ->> 'subject'))
-       AND (NOT p ? 'kind' OR c.kind = p ->> 'kind')
-       AND (NOT p ? 'subject' OR c.subject = p ->> 'subject')
-       AND sync_records_within(p -> 'records', c.id)
-     ORDER BY c.id = (p ->> 'conflict_id')::bigint DESC, c.id
-     LIMIT 1;
-    IF v_id IS NULL THEN
-        -- decided already (by another site lead: the first decision stands), or its conflict
-        -- is not here yet (central restored from a dump): then it waits for it
-        IF p ? 'kind' AND p ? 'subject' AND NOT EXISTS (
-               SELECT 1 FROM sync_conflict c
-                WHERE c.kind = p ->> 'kind' AND c.subject = p ->> 'subject'
-                  AND c.status = 'resolved' AND sync_records_within(p -> 'records', c.id)) THEN
-            INSERT INTO sync_pending_decision (event_id, kind, subject, records)
-            VALUES (ev.event_id, p ->> 'kind', p ->> 'subject', coalesce(p -> 'records', '[]'))
-            ON CONFLICT DO NOTHING;
-        END IF;
-        RETURN;
-    END IF;
-    UPDATE sync_conflict
-       SET status = 'resolved', resolved_by = ev.operator, resolved_at = now(),
-           resolution_event_id = ev.event_id, decision = v_decision
-     WHERE id = v_id
-    RETURNING subject INTO v_subject;
-    IF v_subject LIKE 'device:%' THEN
-        UPDATE device_state
-           SET state = coalesce(v_decision ->> 'state', state),
-               holder = CASE WHEN v_decision ? 'holder' THEN v_decision ->> 'holder'
-                             ELSE holder END,
-               disputed = EXISTS (SELECT 1 FROM sync_conflict
-                                   WHERE subject = v_subject AND status = 'open'),
-               version = version + 1, last_event_id = ev.event_id
-         WHERE asset_tag = substr(v_subject, 8);
-    ELSIF v_subject LIKE 'person:%' THEN
-        UPDATE person_state
-           SET disputed = EXISTS (SELECT 1 FROM sync_conflict
-                                   WHERE subject = v_subject AND status = 'open'),
-               version = version + 1, last_event_id = ev.event_id
-         WHERE staff_id = substr(v_subject, 8);
-    END IF;
-END $$;
-
-CREATE OR REPLACE FUNCTION sync_apply_each(p_station text, p_epoch uuid, p_after bigint)
-RETURNS int
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
-    v_stored event;
-    v_conflicts int := 0;
-    v_waiting boolean := EXISTS (SELECT 1 FROM sync_pending_decision);
-BEGIN
-    FOR v_stored IN SELECT * FROM event ev
-                     WHERE ev.station_id = p_station AND ev.epoch = p_epoch
-                       AND ev.seq > p_after AND ev.status = 'applied'
-                     ORDER BY ev.seq LOOP
-        CASE v_stored.type
-        WHEN 'station.initialised', 'operator.added', 'device.disks_recorded',
-             'sanitisation.review_queued' THEN
-            NULL;  -- nothing to project centrally
-        ELSE
-            v_conflicts := v_conflicts + sync_apply(v_stored);
-            IF v_stored.type = 'conflict.resolved' THEN
-                v_waiting := EXISTS (SELECT 1 FROM sync_pending_decision);
-            ELSIF v_waiting THEN
-                PERFORM sync_settle_pending(v_stored.event_id);
-            END IF;
-        END CASE;
-    END LOOP;
-    RETURN v_conflicts;
-END $$;
-
 ALTER FUNCTION sync_apply_run(text, uuid, bigint) RENAME TO sync_apply_sets;
 CREATE FUNCTION sync_apply_run(p_station text, p_epoch uuid, p_after bigint) RETURNS int
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
@@ -183,8 +99,51 @@ DROP FUNCTION sync_settle_pending(uuid);
 """
 
 
+# c0012's decision, which now keeps one that finds no conflict yet waiting for it
+DECIDED_ALREADY = """    IF v_id IS NULL THEN
+        RETURN;  -- resolved already (by another site lead): the first decision stands
+    END IF;"""
+WAIT_FOR_IT = """    IF v_id IS NULL THEN
+        -- decided already (by another site lead: the first decision stands), or its conflict
+        -- is not here yet (central restored from a dump): then it waits for it
+        IF p ? 'kind' AND p ? 'subject' AND NOT EXISTS (
+               SELECT 1 FROM sync_conflict c
+                WHERE c.kind = p ->> 'kind' AND c.subject = p ->> 'subject'
+                  AND c.status = 'resolved' AND sync_records_within(p -> 'records', c.id)) THEN
+            INSERT INTO sync_pending_decision (event_id, kind, subject, records)
+            VALUES (ev.event_id, p ->> 'kind', p ->> 'subject', coalesce(p -> 'records', '[]'))
+            ON CONFLICT DO NOTHING;
+        END IF;
+        RETURN;
+    END IF;"""
+
+# c0008's per-event loop, which now settles waiting decisions after each event
+EACH_EVENT = """            v_conflicts := v_conflicts + sync_apply(v_stored);"""
+SETTLE = """            v_conflicts := v_conflicts + sync_apply(v_stored);
+            IF v_stored.type = 'conflict.resolved' THEN
+                v_waiting := EXISTS (SELECT 1 FROM sync_pending_decision);
+            ELSIF v_waiting THEN
+                PERFORM sync_settle_pending(v_stored.event_id);
+            END IF;"""
+
+
+def _changed(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
 def upgrade() -> None:
+    from app.sync.central import earlier_function
+
     op.execute(UPGRADE)
+    op.execute(_changed(earlier_function("c0012_decisions_by_subject",
+                                         "CREATE OR REPLACE FUNCTION sync_apply_resolution("),
+                        DECIDED_ALREADY, WAIT_FOR_IT))
+    each = earlier_function("c0008_set_based_projections", "CREATE FUNCTION sync_apply_each(")
+    each = _changed(each, "    v_conflicts int := 0;\n",
+                    "    v_conflicts int := 0;\n"
+                    "    v_waiting boolean := EXISTS (SELECT 1 FROM sync_pending_decision);\n")
+    op.execute(_changed(each, EACH_EVENT, SETTLE))
 
 
 def downgrade() -> None:
