@@ -86,7 +86,10 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
         outbox.ack(hwm)  # central was restored: resend from its hwm + 1
     pushed = conflicts = stalled = 0
     # The next batch is read and encoded while central works on this one (psycopg waits for
-    # the server without holding the GIL); it is thrown away if central's answer differs.
+    # the server without holding the GIL); it is thrown away if central's answer differs. The
+    # local ack (a SQLite commit, an fsync) is written by the same thread while central works
+    # on the next batch: an ack that is late or lost costs only a longer handshake next time.
+    acking = None
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="push-read") as reader:
         def read(after: int):  # noqa: ANN202
             return reader.submit(_prepared, outbox, station.epoch, after, batch_size)
@@ -106,7 +109,9 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
                     f"station {station.station_id} ({events[0].seq}..{events[-1].seq}): "
                     "recorded as a PAYLOAD_MISMATCH conflict; sync is stopped until the central "
                     "admin looks at it. Nothing is lost here.")
-            outbox.ack(batch.hwm)
+            if acking is not None:
+                acking.result()  # the previous ack's error, if any, stops the push here
+            acking = reader.submit(outbox.ack, batch.hwm)
             stalled = stalled + 1 if batch.hwm <= start else 0
             if stalled > 2:
                 raise SyncFailed(f"central keeps answering hwm {batch.hwm} ({batch.status}); "
@@ -115,6 +120,8 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
                 ahead = read(batch.hwm)  # central answered otherwise: read again from its hwm
             start = hwm = batch.hwm
             local_max = max(local_max, outbox.max_seq(station.epoch))
+        if acking is not None:
+            acking.result()
     return PushResult(pushed, conflicts, hwm, new_epoch, recovered, central_behind)
 
 

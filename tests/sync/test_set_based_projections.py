@@ -199,6 +199,6 @@ def test_a_day_of_counter_events_takes_the_set_based_path(twins):
         assert push(conn, "S-A", batch) == ("ok", 5, 5, 0)
     finally:
         conn.execute("RESET client_min_messages")
-    assert any(m.startswith("set-based: 5 events in 4 levels") for m in seen), seen
+    assert any(m.startswith("set-based: 5 events, 5 device references") for m in seen), seen
     assert conn.execute("SELECT state, holder FROM device_state WHERE asset_tag = 'T1'"
                         ).fetchone() == ("redistributed", None)

@@ -1,0 +1,354 @@
+"""push speed: malformed check inlined, no speculative insert, each device written once a batch
+
+Revision ID: c0016
+Revises: c0015
+Create Date: 2026-11-26
+
+Measured on the 100,000-event counter's day of bench/bench_sync.py (pg_stat_user_functions and
+auto_explain of one batch), two things cost most of a push:
+
+- c0014's `sync_malformed` carried `SET search_path`, and PostgreSQL never inlines a SQL
+  function with a SET clause: each of a batch's 1,000 rows paid a full function call (about
+  20 us), a third of the push. Its body names only built-in functions and operators
+  (pg_catalog is searched first whatever the path), so the clause goes and the planner folds
+  the check into the INSERT.
+- The run's INSERT into `event` said ON CONFLICT DO NOTHING, so each row was a speculative
+  insertion checked against all three unique indexes first. A run that is exactly hwm+1..hwm+n
+  almost never collides; a plain INSERT whose unique_violation hands the batch to the careful
+  row-by-row path (as a short count did before) stores the same and does less per row.
+- c0008's projections wrote a device row once per reference, level by level: a new laptop was
+  inserted at goods-in and updated at its issue; an old one updated when handed back, certified
+  and released, each write a new row version, a ref_change row and an index entry. Now each
+  device's references are folded in seq order by one recursive query (step k decides every
+  device's k-th reference against the state after step k - 1), and each device is written once,
+  with its final state: inserted if goods-in made it, else updated. The decisions, findings,
+  courier counts and versions are c0008's (tests/sync/test_set_based_projections.py compares
+  them with the per-event path on random batches). Levels are no longer needed: references to
+  different devices never depended on one another, and the person of an exchange was never
+  read by the set-based path (PERSON_DOUBLE_EXCHANGE is found on the device handed back).
+"""
+from alembic import op
+
+revision = "c0016"
+down_revision = "c0015"
+branch_labels = None
+depends_on = None
+
+UPGRADE = r"""
+ALTER FUNCTION sync_malformed(text, jsonb) RESET search_path;
+
+CREATE OR REPLACE FUNCTION sync_apply_sets(p_station text, p_epoch uuid, p_after bigint) RETURNS int
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    -- the run's device references, one element each (no work table: a station's role could
+    -- plant a temporary table of that name for this SECURITY DEFINER function to write to)
+    t_seq bigint[];
+    t_event uuid[];
+    t_type text[];
+    t_role text[];
+    t_tag text[];
+    t_person text[];
+    t_courier boolean[];
+    t_override boolean[];
+    t_received jsonb[];
+    v_site text;
+    v_kind text[];
+    v_subject text[];
+    v_event uuid[];
+    v_other uuid[];
+    v_fseq bigint[];
+    v_lseq bigint[];
+    v_laptops int[];
+    v_courier boolean[];
+    v_balance bigint;
+    v_counter int;
+    v_couriered int;
+    v_found int;
+BEGIN
+    IF coalesce(current_setting('sync.per_event', true), '') IN ('on', 'true', '1') THEN
+        RETURN sync_apply_each(p_station, p_epoch, p_after);
+    END IF;
+    -- 0. outside the set-based shape: the per-event path
+    IF EXISTS (
+        SELECT 1 FROM event e
+         WHERE e.station_id = p_station AND e.epoch = p_epoch AND e.seq > p_after
+           AND e.status = 'applied'
+           AND (e.type IN ('people.imported', 'devices.imported', 'stock.imported',
+                           'escrow.released', 'conflict.resolved')
+                OR (e.type = 'exchange.recorded'
+                    AND jsonb_array_length(coalesce(e.payload -> 'registered', '[]')) > 0))) THEN
+        RETURN sync_apply_each(p_station, p_epoch, p_after);
+    END IF;
+
+    -- 1. every device reference of the run: (event, role, tag); in no particular order
+    -- (everything below orders by seq itself), and with goods-in's payload for its insert
+    SELECT coalesce(array_agg(x.seq), '{}'), array_agg(x.event_id), array_agg(x.type),
+           array_agg(x.role), array_agg(x.tag), array_agg(x.person), array_agg(x.courier),
+           array_agg(x.override), array_agg(x.received)
+      INTO t_seq, t_event, t_type, t_role, t_tag, t_person, t_courier, t_override, t_received
+      FROM (SELECT e.seq, e.event_id, e.type, r.role, r.tag, e.payload ->> 'person' AS person,
+                   coalesce((e.payload ->> 'courier')::boolean, false) AS courier,
+                   e.type = 'exchange.recorded' AND EXISTS (
+                       SELECT 1 FROM jsonb_array_elements(
+                                         coalesce(e.payload -> 'exceptions', '[]')) o
+                        WHERE o ->> 'rule' IN ('R1', 'R3')) AS override,
+                   CASE WHEN e.type = 'device.received' THEN e.payload END AS received
+              FROM event e
+              CROSS JOIN LATERAL (
+                  SELECT 'returned', t FROM jsonb_array_elements_text(
+                         coalesce(e.payload -> 'returned', '[]')) t
+                   WHERE e.type = 'exchange.recorded'
+                  UNION ALL
+                  SELECT 'lost', t FROM jsonb_array_elements_text(
+                         coalesce(e.payload -> 'lost', '[]')) t
+                   WHERE e.type = 'exchange.recorded'
+                  UNION ALL
+                  SELECT 'issued', t FROM jsonb_array_elements_text(
+                         coalesce(e.payload -> 'issued', '[]')) t
+                   WHERE e.type = 'exchange.recorded'
+                  UNION ALL
+                  SELECT 'collected', e.payload ->> 'collected'
+                   WHERE e.type = 'courier.collected'
+                  UNION ALL
+                  SELECT 'released', t FROM jsonb_array_elements_text(
+                         coalesce(e.payload -> 'issued', '[]')) t
+                   WHERE e.type = 'courier.collected'
+                  UNION ALL
+                  SELECT 'single', e.payload ->> 'tag'
+                   WHERE e.type IN ('device.received', 'desktop.reclaimed',
+                                    'sanitisation.certified')
+                  UNION ALL
+                  SELECT CASE WHEN e.payload ->> 'route' = 'reuse' THEN 'to_reuse'
+                              ELSE 'to_disposal' END, e.payload ->> 'released'
+                   WHERE e.type = 'device.released'
+              ) AS r(role, tag)
+             WHERE e.station_id = p_station AND e.epoch = p_epoch AND e.seq > p_after
+               AND e.status = 'applied' AND r.tag IS NOT NULL) x;
+    IF cardinality(t_seq) = 0 THEN
+        RETURN 0;  -- nothing here touches a device
+    END IF;
+    -- an event that names one device twice: its own order matters, so per event
+    IF EXISTS (SELECT 1 FROM unnest(t_seq, t_tag) AS u(seq, tag)
+                GROUP BY u.seq, u.tag HAVING count(*) > 1) THEN
+        RETURN sync_apply_each(p_station, p_epoch, p_after);
+    END IF;
+
+    RAISE DEBUG 'set-based: % events, % device references',
+        (SELECT max(q) FROM unnest(t_seq) q) - p_after, cardinality(t_seq);
+
+    -- (the caller, sync_push_batch, holds the order lock: nothing else writes devices now)
+    SELECT s.site INTO v_site FROM station_stream s
+     WHERE s.station_id = p_station AND s.epoch = p_epoch;
+
+    -- 2. each device's references folded in seq order, every device at once: step k of the
+    -- recursion takes each device's k-th reference, decides it against the state the device
+    -- had after step k - 1, and gives the state after it. The decisions are c0008's; the
+    -- device row is then written once, with its final state, instead of once a reference.
+    WITH RECURSIVE ref AS MATERIALIZED (
+        SELECT t.*, row_number() OVER (PARTITION BY t.tag ORDER BY t.seq) AS k
+          FROM unnest(t_seq, t_event, t_type, t_role, t_tag, t_person, t_courier, t_override,
+                      t_received)
+               AS t(seq, event_id, type, role, tag, person, courier, override, p)
+    ), fold AS (
+        SELECT s.tag, 0::bigint AS k, d.asset_tag IS NOT NULL AS found0,
+               d.asset_tag IS NOT NULL AS found, d.type AS dtype, d.state, d.holder,
+               d.last_event_id, d.issue_event_id, d.return_event_id, 0 AS applied,
+               NULL::uuid AS ins_event,
+               NULL::bigint AS seq, NULL::uuid AS event_id, NULL::text AS role,
+               NULL::text AS person, NULL::boolean AS courier, NULL::text AS outcome,
+               NULL::boolean AS b_found, NULL::text AS b_dtype, NULL::uuid AS b_last,
+               NULL::uuid AS b_issue, NULL::uuid AS b_return
+          FROM (SELECT DISTINCT r.tag FROM ref r) s
+          LEFT JOIN device_state d ON d.asset_tag = s.tag
+        UNION ALL
+        SELECT f.tag, r.k, f.found0,
+               f.found OR o.outcome = 'insert',
+               CASE WHEN o.outcome = 'insert' THEN r.p ->> 'type' ELSE f.dtype END,
+               CASE o.outcome
+               WHEN 'insert' THEN r.p ->> 'state'
+               WHEN 'apply' THEN CASE
+                   WHEN r.role IN ('returned', 'collected') THEN 'returned'
+                   WHEN r.role = 'lost' THEN 'lost'
+                   WHEN r.role = 'issued' THEN
+                        CASE WHEN r.courier THEN 'courier_pending' ELSE 'issued' END
+                   WHEN r.role = 'released' THEN 'issued'
+                   WHEN r.type = 'desktop.reclaimed' THEN 'returned'
+                   WHEN r.type = 'sanitisation.certified' THEN 'sanitised'
+                   WHEN r.role = 'to_reuse' THEN 'redistributed'
+                   ELSE 'disposed' END  -- to_disposal
+               ELSE f.state END,
+               CASE o.outcome
+               WHEN 'insert' THEN r.p ->> 'holder'
+               WHEN 'apply' THEN CASE WHEN r.role = 'issued' THEN r.person
+                                      WHEN r.role = 'released' THEN f.holder END
+               ELSE f.holder END,
+               CASE WHEN o.outcome IN ('insert', 'apply') THEN r.event_id
+                    ELSE f.last_event_id END,
+               CASE WHEN o.outcome = 'apply' AND r.role = 'issued' THEN r.event_id
+                    ELSE f.issue_event_id END,
+               CASE WHEN o.outcome = 'apply' AND r.role = 'returned' THEN r.event_id
+                    ELSE f.return_event_id END,
+               f.applied + (o.outcome = 'apply')::int,
+               CASE WHEN o.outcome = 'insert' THEN r.event_id ELSE f.ins_event END,
+               r.seq, r.event_id, r.role, r.person, r.courier, o.outcome,
+               f.found, f.dtype, f.last_event_id, f.issue_event_id, f.return_event_id
+          FROM fold f
+          JOIN ref r ON r.tag = f.tag AND r.k = f.k + 1
+          CROSS JOIN LATERAL (SELECT CASE
+                WHEN r.role = 'single' AND r.type = 'device.received' THEN
+                    CASE WHEN f.found THEN 'keep' ELSE 'insert' END
+                WHEN r.role = 'returned' THEN
+                    CASE WHEN NOT f.found THEN 'HANDOVER_MISSING'
+                         WHEN f.state IN ('returned', 'sanitised', 'redistributed', 'disposed')
+                              THEN 'PERSON_DOUBLE_EXCHANGE'
+                         WHEN f.holder IS NOT DISTINCT FROM r.person OR f.holder IS NULL
+                              OR r.override THEN CASE WHEN r.courier THEN 'keep' ELSE 'apply' END
+                         ELSE 'HANDOVER_MISMATCH' END
+                WHEN r.role = 'issued' THEN
+                    CASE WHEN NOT f.found THEN 'HANDOVER_MISSING'
+                         WHEN f.state = 'in_stock' THEN 'apply'
+                         ELSE 'DEVICE_DOUBLE_ISSUE' END
+                WHEN r.role = 'released' THEN
+                    CASE WHEN f.state = 'courier_pending' THEN 'apply' ELSE 'keep' END
+                ELSE CASE WHEN f.found THEN 'apply' ELSE 'keep' END  -- lost, collected, one tag
+                END) AS o(outcome)
+    ), settled AS (  -- each device after its last reference
+        SELECT DISTINCT ON (f.tag) f.* FROM fold f ORDER BY f.tag, f.k DESC
+    ), added AS (
+        INSERT INTO device_state (asset_tag, serial, type, model, os, state, holder, sole_use,
+                                  site, version, last_event_id, issue_event_id,
+                                  return_event_id)
+        SELECT l.tag, i.p ->> 'serial', i.p ->> 'type', i.p ->> 'model', i.p ->> 'os',
+               l.state, l.holder, coalesce((i.p ->> 'sole_use')::boolean, false),
+               coalesce(i.p ->> 'site', v_site), 1 + l.applied, l.last_event_id,
+               l.issue_event_id, l.return_event_id
+          FROM settled l JOIN ref i ON i.event_id = l.ins_event AND i.tag = l.tag
+         WHERE l.ins_event IS NOT NULL
+         ORDER BY i.seq
+    ), changed AS (
+        UPDATE device_state d
+           SET state = l.state, holder = l.holder, version = d.version + l.applied,
+               last_event_id = l.last_event_id, issue_event_id = l.issue_event_id,
+               return_event_id = l.return_event_id
+          FROM settled l
+         WHERE d.asset_tag = l.tag AND l.found0 AND l.applied > 0
+    ), findings AS (
+        SELECT f.outcome AS kind,
+               CASE WHEN f.outcome = 'PERSON_DOUBLE_EXCHANGE' THEN 'person:' || f.person
+                    ELSE 'device:' || f.tag END AS subject,
+               f.event_id,
+               CASE f.outcome
+               WHEN 'PERSON_DOUBLE_EXCHANGE' THEN coalesce(f.b_return, f.b_last)
+               WHEN 'DEVICE_DOUBLE_ISSUE' THEN coalesce(f.b_issue, f.b_last)
+               WHEN 'HANDOVER_MISMATCH' THEN f.b_last
+               END AS other,
+               f.seq
+          FROM fold f
+         WHERE f.k > 0 AND f.outcome NOT IN ('apply', 'keep', 'insert')
+    ), laptops AS (
+        SELECT f.seq, bool_or(f.courier) AS courier,
+               count(*) FILTER (WHERE f.b_dtype = 'laptop')::int AS n
+          FROM fold f
+         WHERE f.k > 0 AND f.role = 'issued' AND f.b_found
+         GROUP BY f.seq
+    )
+    SELECT (SELECT coalesce(array_agg(kind ORDER BY seq), '{}') FROM findings),
+           (SELECT coalesce(array_agg(subject ORDER BY seq), '{}') FROM findings),
+           (SELECT coalesce(array_agg(event_id ORDER BY seq), '{}') FROM findings),
+           (SELECT coalesce(array_agg(other ORDER BY seq), '{}') FROM findings),
+           (SELECT coalesce(array_agg(seq ORDER BY seq), '{}') FROM findings),
+           (SELECT coalesce(array_agg(seq ORDER BY seq), '{}') FROM laptops WHERE n > 0),
+           (SELECT coalesce(array_agg(n ORDER BY seq), '{}') FROM laptops WHERE n > 0),
+           (SELECT coalesce(array_agg(courier ORDER BY seq), '{}') FROM laptops WHERE n > 0)
+      INTO v_kind, v_subject, v_event, v_other, v_fseq, v_lseq, v_laptops, v_courier;
+
+    -- 3. the courier balance after every exchange that issued laptops, in seq order
+    IF cardinality(v_lseq) > 0 THEN
+        SELECT sum(s.counter_laptops - 3 * s.courier_laptops - s.released_units)
+               + coalesce((SELECT sum(g.delta) FROM escrow_ledger g
+                            WHERE g.account = p_station AND g.kind = 'grant'), 0)
+          INTO v_balance
+          FROM station_stream s WHERE s.station_id = p_station;
+        SELECT coalesce(sum(n) FILTER (WHERE NOT c), 0), coalesce(sum(n) FILTER (WHERE c), 0)
+          INTO v_counter, v_couriered
+          FROM unnest(v_laptops, v_courier) AS l(n, c);
+        UPDATE station_stream
+           SET counter_laptops = counter_laptops + v_counter,
+               courier_laptops = courier_laptops + v_couriered
+         WHERE station_id = p_station AND epoch = p_epoch;
+        SELECT v_kind || coalesce(array_agg('COURIER_OVERRUN'::text ORDER BY r.seq), '{}'),
+               v_subject || coalesce(array_agg('station:' || p_station ORDER BY r.seq), '{}'),
+               v_event || coalesce(array_agg(e.event_id ORDER BY r.seq), '{}'),
+               v_other || coalesce(array_agg(NULL::uuid ORDER BY r.seq), '{}'),
+               v_fseq || coalesce(array_agg(r.seq ORDER BY r.seq), '{}')
+          INTO v_kind, v_subject, v_event, v_other, v_fseq
+          FROM (SELECT l.seq, v_balance + sum(CASE WHEN l.c THEN -3 * l.n ELSE l.n END)
+                                          OVER (ORDER BY l.seq) AS balance
+                  FROM unnest(v_lseq, v_laptops, v_courier) AS l(seq, n, c)) r
+          JOIN event e ON e.station_id = p_station AND e.epoch = p_epoch AND e.seq = r.seq
+         WHERE r.balance < 0;
+    END IF;
+
+    -- 4. conflicts as rows, both records kept; disputed flags; the events' status
+    v_found := cardinality(v_kind);
+    IF v_found > 0 THEN
+        INSERT INTO sync_conflict (kind, subject)
+        SELECT f.kind, f.subject
+          FROM (SELECT DISTINCT ON (u.kind, u.subject) u.kind, u.subject, u.seq
+                  FROM unnest(v_kind, v_subject, v_fseq) AS u(kind, subject, seq)
+                 ORDER BY u.kind, u.subject, u.seq) f
+         ORDER BY f.seq
+        ON CONFLICT (kind, subject) WHERE status = 'open' DO NOTHING;
+        INSERT INTO sync_conflict_member (conflict_id, event_id)
+        SELECT DISTINCT c.id, m.event_id
+          FROM unnest(v_kind, v_subject, v_event, v_other) AS u(kind, subject, ev, other)
+          JOIN sync_conflict c ON c.kind = u.kind AND c.subject = u.subject
+                              AND c.status = 'open'
+          CROSS JOIN LATERAL (VALUES (u.ev), (u.other)) AS m(event_id)
+         WHERE m.event_id IS NOT NULL
+        ON CONFLICT DO NOTHING;
+        UPDATE device_state SET disputed = true
+         WHERE NOT disputed AND asset_tag IN (
+               SELECT substr(u.subject, 8) FROM unnest(v_kind, v_subject) AS u(kind, subject)
+                WHERE u.kind IN ('DEVICE_DOUBLE_ISSUE', 'HANDOVER_MISMATCH'));
+        UPDATE person_state SET disputed = true
+         WHERE NOT disputed AND staff_id IN (
+               SELECT substr(u.subject, 8) FROM unnest(v_kind, v_subject) AS u(kind, subject)
+                WHERE u.kind = 'PERSON_DOUBLE_EXCHANGE');
+        UPDATE event SET status = 'conflict'
+         WHERE station_id = p_station AND epoch = p_epoch AND seq = ANY (v_fseq);
+    END IF;
+    RETURN v_found;
+END $$;
+"""
+
+
+# c0014's insert of the run, ON CONFLICT DO NOTHING and a count, and what replaces it
+SPECULATIVE = """         ORDER BY r.seq
+        ON CONFLICT DO NOTHING;
+        GET DIAGNOSTICS inserted = ROW_COUNT;
+        IF inserted < v_expected THEN
+            RAISE EXCEPTION 'stored elsewhere' USING ERRCODE = 'P0001';
+        END IF;
+    EXCEPTION WHEN raise_exception THEN"""
+PLAIN = """         ORDER BY r.seq;
+        GET DIAGNOSTICS inserted = ROW_COUNT;
+    EXCEPTION WHEN unique_violation THEN  -- an event stored already: the careful path"""
+
+
+def upgrade() -> None:
+    from app.sync.central import earlier_function
+
+    op.execute(UPGRADE)
+    batch = earlier_function("c0014_one_order", "CREATE OR REPLACE FUNCTION sync_push_batch(")
+    assert batch.count(SPECULATIVE) == 1
+    op.execute(batch.replace(SPECULATIVE, PLAIN))
+
+
+def downgrade() -> None:
+    from app.sync.central import earlier_function
+
+    op.execute(earlier_function("c0014_one_order", "CREATE OR REPLACE FUNCTION sync_push_batch("))
+    op.execute("ALTER FUNCTION sync_malformed(text, jsonb) SET search_path = public, pg_temp")
+    op.execute(earlier_function("c0008_set_based_projections", "CREATE FUNCTION sync_apply_run(")
+               .replace("FUNCTION sync_apply_run(", "FUNCTION sync_apply_sets(", 1))
