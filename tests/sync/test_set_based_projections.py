@@ -202,3 +202,21 @@ def test_a_day_of_counter_events_takes_the_set_based_path(twins):
     assert any(m.startswith("set-based: 5 events, 5 device references") for m in seen), seen
     assert conn.execute("SELECT state, holder FROM device_state WHERE asset_tag = 'T1'"
                         ).fetchone() == ("redistributed", None)
+
+
+def test_a_run_of_goods_in_only_stores_what_the_per_event_path_does(twins):
+    """New stock arriving (c0016's shortcut for a run of goods-in only): each new device is
+    inserted once, the first goods-in of a tag wins, a device central knows is left alone."""
+    batch = [wire("S-A", 1, *received("T1", "laptop")),
+             wire("S-A", 2, *received("T2", "tablet")),
+             wire("S-A", 3, "device.received", {**received("T1", "desktop")[1], "serial": "X"}),
+             wire("S-A", 4, *received("T3", "desktop"))]
+    for conn in twins:
+        reset(conn, {"T3": ("laptop", "issued", "P1")}, 0)
+        assert push(conn, "S-A", batch) == ("ok", 4, 4, 0)
+    fast, reference = (state(conn) for conn in twins)
+    assert fast == reference
+    assert [row[:6] for row in fast["devices"]] == [
+        ("T1", "S-T1", "laptop", "M", "in_stock", None),
+        ("T2", "S-T2", "tablet", "M", "in_stock", None),
+        ("T3", "S-T3", "laptop", "", "issued", "P1")]

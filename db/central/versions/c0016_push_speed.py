@@ -26,6 +26,13 @@ auto_explain of one batch), two things cost most of a push:
   them with the per-event path on random batches). Levels are no longer needed: references to
   different devices never depended on one another, and the person of an exchange was never
   read by the set-based path (PERSON_DOUBLE_EXCHANGE is found on the device handed back).
+  A run of goods-in only (new stock arriving) skips the fold: one INSERT, the first goods-in
+  of a tag winning, as the fold and the per-event path give.
+
+Measured with bench/bench_sync.py (100,000 events, medians of 3, this 2-core machine): a
+counter's day from 0.090 of COPY (c0015) to about 0.16, goods-in only from 0.10 to about
+0.15. Still short of SYNC.md's 0.25: storing the events alone, projections switched off, is
+0.21 (goods-in) to 0.26 (day) of COPY; see db/central/README.md.
 """
 from alembic import op
 
@@ -140,28 +147,43 @@ BEGIN
     SELECT s.site INTO v_site FROM station_stream s
      WHERE s.station_id = p_station AND s.epoch = p_epoch;
 
+    -- a run of goods-in only (new stock arriving): each new device inserted, the first
+    -- goods-in of a tag wins (as step 2 gives), nothing to decide
+    IF (SELECT bool_and(u = 'device.received') FROM unnest(t_type) u) THEN
+        INSERT INTO device_state (asset_tag, serial, type, model, os, state, holder, sole_use,
+                                  site, last_event_id)
+        SELECT u.tag, u.p ->> 'serial', u.p ->> 'type', u.p ->> 'model', u.p ->> 'os',
+               u.p ->> 'state', u.p ->> 'holder', coalesce((u.p ->> 'sole_use')::boolean, false),
+               coalesce(u.p ->> 'site', v_site), u.event_id
+          FROM unnest(t_seq, t_tag, t_event, t_received) AS u(seq, tag, event_id, p)
+         ORDER BY u.seq
+        ON CONFLICT (asset_tag) DO NOTHING;
+        RETURN 0;
+    END IF;
+
     -- 2. each device's references folded in seq order, every device at once: step k of the
     -- recursion takes each device's k-th reference, decides it against the state the device
     -- had after step k - 1, and gives the state after it. The decisions are c0008's; the
     -- device row is then written once, with its final state, instead of once a reference.
     WITH RECURSIVE ref AS MATERIALIZED (
-        SELECT t.*, row_number() OVER (PARTITION BY t.tag ORDER BY t.seq) AS k
+        SELECT t.*, row_number() OVER (PARTITION BY t.tag ORDER BY t.seq) AS k,
+               count(*) OVER (PARTITION BY t.tag) AS n
           FROM unnest(t_seq, t_event, t_type, t_role, t_tag, t_person, t_courier, t_override,
                       t_received)
                AS t(seq, event_id, type, role, tag, person, courier, override, p)
     ), fold AS (
-        SELECT s.tag, 0::bigint AS k, d.asset_tag IS NOT NULL AS found0,
+        SELECT s.tag, 0::bigint AS k, s.n, d.asset_tag IS NOT NULL AS found0,
                d.asset_tag IS NOT NULL AS found, d.type AS dtype, d.state, d.holder,
                d.last_event_id, d.issue_event_id, d.return_event_id, 0 AS applied,
-               NULL::uuid AS ins_event,
+               NULL::jsonb AS ins,
                NULL::bigint AS seq, NULL::uuid AS event_id, NULL::text AS role,
                NULL::text AS person, NULL::boolean AS courier, NULL::text AS outcome,
                NULL::boolean AS b_found, NULL::text AS b_dtype, NULL::uuid AS b_last,
                NULL::uuid AS b_issue, NULL::uuid AS b_return
-          FROM (SELECT DISTINCT r.tag FROM ref r) s
+          FROM (SELECT r.tag, r.n FROM ref r WHERE r.k = 1) s
           LEFT JOIN device_state d ON d.asset_tag = s.tag
         UNION ALL
-        SELECT f.tag, r.k, f.found0,
+        SELECT f.tag, r.k, f.n, f.found0,
                f.found OR o.outcome = 'insert',
                CASE WHEN o.outcome = 'insert' THEN r.p ->> 'type' ELSE f.dtype END,
                CASE o.outcome
@@ -189,7 +211,7 @@ BEGIN
                CASE WHEN o.outcome = 'apply' AND r.role = 'returned' THEN r.event_id
                     ELSE f.return_event_id END,
                f.applied + (o.outcome = 'apply')::int,
-               CASE WHEN o.outcome = 'insert' THEN r.event_id ELSE f.ins_event END,
+               CASE WHEN o.outcome = 'insert' THEN r.p ELSE f.ins END,
                r.seq, r.event_id, r.role, r.person, r.courier, o.outcome,
                f.found, f.dtype, f.last_event_id, f.issue_event_id, f.return_event_id
           FROM fold f
@@ -213,18 +235,17 @@ BEGIN
                 ELSE CASE WHEN f.found THEN 'apply' ELSE 'keep' END  -- lost, collected, one tag
                 END) AS o(outcome)
     ), settled AS (  -- each device after its last reference
-        SELECT DISTINCT ON (f.tag) f.* FROM fold f ORDER BY f.tag, f.k DESC
+        SELECT f.* FROM fold f WHERE f.k = f.n
     ), added AS (
         INSERT INTO device_state (asset_tag, serial, type, model, os, state, holder, sole_use,
                                   site, version, last_event_id, issue_event_id,
                                   return_event_id)
-        SELECT l.tag, i.p ->> 'serial', i.p ->> 'type', i.p ->> 'model', i.p ->> 'os',
-               l.state, l.holder, coalesce((i.p ->> 'sole_use')::boolean, false),
-               coalesce(i.p ->> 'site', v_site), 1 + l.applied, l.last_event_id,
+        SELECT l.tag, l.ins ->> 'serial', l.ins ->> 'type', l.ins ->> 'model',
+               l.ins ->> 'os', l.state, l.holder, coalesce((l.ins ->> 'sole_use')::boolean, false),
+               coalesce(l.ins ->> 'site', v_site), 1 + l.applied, l.last_event_id,
                l.issue_event_id, l.return_event_id
-          FROM settled l JOIN ref i ON i.event_id = l.ins_event AND i.tag = l.tag
-         WHERE l.ins_event IS NOT NULL
-         ORDER BY i.seq
+          FROM settled l
+         WHERE l.ins IS NOT NULL
     ), changed AS (
         UPDATE device_state d
            SET state = l.state, holder = l.holder, version = d.version + l.applied,
