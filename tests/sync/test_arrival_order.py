@@ -121,14 +121,9 @@ def pending_counts(url: str, stations: dict) -> dict[str, int]:
     return counts
 
 
-def test_double_issue_double_exchange_and_a_stale_register_conflict_alike_in_every_order(
-        centrals, make_station):
-    seed = random.randrange(10**6)
-    a, b = make_station("HQ-01"), make_station("HQ-02")
-    c = make_station("HQ-03")
-    import_demo_to_central(a, centrals.template)
-    sync(centrals.template, a, b)  # HQ-01 and HQ-02 hold central's register
-    # HQ-03 was set up offline from an older register file: it has OLD-00012 with P1013
+def set_up_from_an_older_register(st) -> None:
+    """A station set up offline from an older register file: it has OLD-00012 with P1013
+    (central's register, and every synced station, say P1012 holds it)."""
     with tempfile.TemporaryDirectory() as tmp:
         for kind, text in demo_csvs(SITE_A).items():
             if kind == "devices":
@@ -137,7 +132,17 @@ def test_double_issue_double_exchange_and_a_stale_register_conflict_alike_in_eve
             path.write_text(text, encoding="utf-8")
             loader = {"people": imports.import_people, "devices": imports.import_devices,
                       "stock": imports.import_stock}[kind]
-            loader(c.context, sign_in(c), path)
+            loader(st.context, sign_in(st), path)
+
+
+def test_double_issue_double_exchange_and_a_stale_register_conflict_alike_in_every_order(
+        centrals, make_station):
+    seed = random.randrange(10**6)
+    a, b = make_station("HQ-01"), make_station("HQ-02")
+    c = make_station("HQ-03")
+    import_demo_to_central(a, centrals.template)
+    sync(centrals.template, a, b)  # HQ-01 and HQ-02 hold central's register
+    set_up_from_an_older_register(c)
     issued = [swap(a, 1, new=1), swap(b, 2, new=1), swap(c, 3, new=1)]  # one laptop, 3 people
     exchanged = [swap(b, 5, new=5), swap(c, 5, new=6)]  # P1005 handed OLD-00005 back twice
     stale = exchange(c, "P1013", "OLD-00012", "NEW-00020")  # central: P1012 holds it
@@ -160,7 +165,7 @@ def test_double_issue_double_exchange_and_a_stale_register_conflict_alike_in_eve
 
 @pytest.mark.xfail(strict=True, reason=(
     "conflicts are decided on the state central holds when an event arrives, not on the "
-    "versions the station saw (SYNC.md 2.5): HQ-02 issued NEW-00010 to P1010 and later took it "
+    "versions the station saw (SYNC.md 2.5; db/central/README.md, 'Arrival order'): HQ-02 issued NEW-00010 to P1010 and later took it "
     "back from P1010, while HQ-01 issued it to P1011. HQ-01 first gives a double issue AND a "
     "handover mismatch (P1010 hands back what central says P1011 holds); HQ-02 first gives "
     "only the double issue (its own issue and hand-back both apply)."))
@@ -173,6 +178,27 @@ def test_a_double_issue_then_a_hand_back_conflicts_alike_in_either_order(central
     swap(b, 10, new=10)  # ... and P1010 gets it at HQ-02
     exchange(b, "P1010", "NEW-00010", "NEW-00011")  # faulty: P1010 brings it back to HQ-02
     stations = {"HQ-01": a, "HQ-02": b}
+    counts = pending_counts(centrals.template, stations)
+    found = [arrive(centrals.copy(), stations, schedule)
+             for schedule in schedules(counts, seed=0, interleavings=0)]
+    assert found[0] == found[1], found
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "conflicts are decided on the state central holds when an event arrives (db/central/"
+    "README.md, 'Arrival order'): HQ-03, set up from an older register, takes OLD-00012 back "
+    "from P1013 while HQ-01 takes it back from P1012, who central says holds it. HQ-03 first "
+    "gives a HANDOVER_MISMATCH on the device (and HQ-01's hand-back applies); HQ-01 first "
+    "gives a PERSON_DOUBLE_EXCHANGE on P1013 (the device is back already)."))
+def test_a_stale_register_hand_back_and_the_true_one_conflict_alike_in_either_order(
+        centrals, make_station):
+    a, c = make_station("HQ-01"), make_station("HQ-03")
+    import_demo_to_central(a, centrals.template)
+    sync(centrals.template, a)
+    set_up_from_an_older_register(c)
+    exchange(c, "P1013", "OLD-00012", "NEW-00020")  # what HQ-03's register says P1013 holds
+    exchange(a, "P1012", "OLD-00012", "NEW-00021")  # the true holder, at HQ-01
+    stations = {"HQ-01": a, "HQ-03": c}
     counts = pending_counts(centrals.template, stations)
     found = [arrive(centrals.copy(), stations, schedule)
              for schedule in schedules(counts, seed=0, interleavings=0)]
