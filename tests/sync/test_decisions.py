@@ -118,3 +118,24 @@ def test_a_waiting_decision_on_a_courier_overrun_settles_when_the_overrun_comes_
     assert conn.execute("SELECT kind, status, resolution_event_id::text FROM sync_conflict"
                         ).fetchall() == [("COURIER_OVERRUN", "resolved", decision["event_id"])]
     assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (0,)
+
+
+def test_a_waiting_decision_is_settled_by_an_event_that_comes_the_careful_way(conn):
+    """After a restore a decision can arrive before its conflict; the event that re-creates
+    the conflict settles it even when its batch goes row by row (it names an event id central
+    holds already: c0002's path, c0017)."""
+    a1, b1 = issue("S-A", 1, "P1", "X"), issue("S-B", 1, "P2", "X")
+    decided = event("S-A", 2, "conflict.resolved", {
+        "conflict_id": 1, "kind": "DEVICE_DOUBLE_ISSUE", "subject": "device:X",
+        "records": [a1["event_id"], b1["event_id"]],
+        "decision": {"holder": "P1", "state": "issued"}, "note": "P1 has it"})
+    push(conn, "S-A", a1, decided)
+    assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (1,)
+    stranger = {**issue("S-B", 2, "P3", "Y"), "event_id": a1["event_id"]}
+    assert push(conn, "S-B", b1, stranger)[:3] == ("mismatch", 1, 1)
+    rows = conn.execute("SELECT kind, subject, status, resolution_event_id::text "
+                        "FROM sync_conflict WHERE kind <> 'PAYLOAD_MISMATCH'").fetchall()
+    assert rows == [("DEVICE_DOUBLE_ISSUE", "device:X", "resolved", decided["event_id"])]
+    assert conn.execute("SELECT count(*) FROM sync_pending_decision").fetchone() == (0,)
+    assert conn.execute("SELECT holder, state, disputed FROM device_state "
+                        "WHERE asset_tag = 'X'").fetchone() == ("P1", "issued", False)

@@ -76,6 +76,22 @@ def test_a_payload_not_shaped_as_its_type_is_kept_but_not_applied(conn, per_even
                         ).fetchall() == [("A", "in_stock", None), ("B", "in_stock", None)]
 
 
+def test_a_payload_not_shaped_as_its_type_is_quarantined_on_the_careful_path_too(conn):
+    """A batch that names an event id central stores already goes row by row (c0002's path):
+    the odd payload before it is stored quarantined there too (c0017), not applied, and the
+    events before the stranger are kept."""
+    odd = event(2, "exchange.recorded", {"person": "P1", "returned": [None], "issued": ["A"],
+                                         "lost": [], "courier": False})
+    stranger = {**received(4, "C"), "event_id": received(1, "A")["event_id"]}
+    assert push(conn, [received(1, "A"), odd, received(3, "B"), stranger]) == (
+        "mismatch", 3, 3, 1)
+    assert stored(conn) == [(1, "applied"), (2, "quarantined"), (3, "applied")]
+    assert conn.execute("SELECT asset_tag, state, holder FROM device_state ORDER BY 1"
+                        ).fetchall() == [("A", "in_stock", None), ("B", "in_stock", None)]
+    assert conn.execute("SELECT kind, subject FROM sync_conflict").fetchall() == [
+        ("PAYLOAD_MISMATCH", f"stream:S-ODD:{EPOCH}:4")]
+
+
 def test_the_checker_replays_and_counts_quarantined_odd_events_as_central_stored_them(central):
     from app.sync.checker import check
 
