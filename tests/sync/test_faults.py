@@ -132,6 +132,40 @@ def test_a_worker_hung_holding_the_stream_lock_does_not_stop_a_second_one(centra
 
 
 @pytest.mark.slow
+def test_a_station_hung_holding_the_order_lock_holds_others_up_two_seconds_at_most(
+        central, make_station):
+    """HQ-01's push takes the order lock, then its COMMIT hangs (no session options of its
+    own: the server's 60 s idle limit would apply). Central cuts it off after 2 s (c0017), so
+    HQ-02's push, waiting for the lock, goes through before its own lock_timeout (5 s)."""
+    import threading
+    import time
+
+    a, b = make_station("HQ-01"), make_station("HQ-02")
+    for st in (a, b):
+        load_demo(st.context, sign_in(st), SITE_A)
+    host = urlsplit(libpq(central))
+    with ChaosProxy((host.hostname, host.port or 5432), hold_s=12) as proxy:
+        hung_url = urlunsplit(host._replace(netloc=f"postgres@127.0.0.1:{proxy.port}",
+                                            query="sslmode=disable"))
+        proxy.cut("hold", commit=1)
+        hung = []
+        worker = threading.Thread(target=lambda: hung.append(SyncRunner(a.engine).run_once(
+            hung_url)))
+        worker.start()
+        while not proxy.cuts:  # HQ-01 holds the order lock and its COMMIT hangs
+            time.sleep(0.01)
+        started = time.monotonic()
+        report = SyncRunner(b.engine).run_once(central)
+        waited = time.monotonic() - started
+        worker.join(30)
+    assert report.ok and report.pushed > 0, report
+    assert 1.0 < waited < 4.5, waited  # cut off at 2 s, not the 60 s idle limit
+    assert not hung[0].ok
+    assert SyncRunner(a.engine).run_once(central).ok  # HQ-01's batch went again, whole
+    assert check(central, [data_dir(a), data_dir(b)], drained=True, replay=True) == []
+
+
+@pytest.mark.slow
 def test_ten_station_processes_syncing_at_once_keep_every_invariant(central, make_station):
     first = make_station("ST-00")
     load_demo(first.context, sign_in(first), SITE_A)

@@ -357,13 +357,23 @@ PLAIN = """         ORDER BY r.seq;
     EXCEPTION WHEN unique_violation THEN  -- an event stored already: the careful path"""
 
 
-def upgrade() -> None:
+
+
+def _push_batch() -> str:
     from app.sync.central import earlier_function
 
-    op.execute(UPGRADE)
     batch = earlier_function("c0014_one_order", "CREATE OR REPLACE FUNCTION sync_push_batch(")
     assert batch.count(SPECULATIVE) == 1
-    op.execute(batch.replace(SPECULATIVE, PLAIN))
+    return batch.replace(SPECULATIVE, PLAIN)
+
+
+#: this revision's `sync_push_batch` (what c0017's downgrade puts back)
+PUSH_BATCH = _push_batch()
+
+
+def upgrade() -> None:
+    op.execute(UPGRADE)
+    op.execute(PUSH_BATCH)
 
 
 def downgrade() -> None:

@@ -1,4 +1,5 @@
-"""the careful row-by-row path quarantines and settles as the others do
+"""the careful row-by-row path quarantines and settles as the others do; a push holds the
+order lock at most two seconds past its work
 
 Revision ID: c0017
 Revises: c0016
@@ -13,6 +14,14 @@ fallen behind the paths that take every other batch:
   station's every later sync with it;
 - a decision waiting for its conflict (c0013) was not settled by the event that re-creates the
   conflict, when that event came this way: the conflict stayed open until the next event on it.
+
+And a push that has taken the order lock (c0014) holds it until its COMMIT. A station whose
+process froze or whose network dropped right after the push function returned kept every other
+station's push waiting for the session's `idle_in_transaction_session_timeout` (60 s), each
+failing after its own `lock_timeout` (5 s). Once it holds the lock, `sync_push_batch` now sets
+that timeout to 2 s for the rest of its transaction: a healthy station commits within
+milliseconds, and a stuck one is cut off (its batch rolled back; its next handshake decides)
+before the stations waiting behind it give up.
 """
 from alembic import op
 
@@ -52,10 +61,30 @@ def _changed(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
+def _push_batch() -> str:
+    """c0016's `sync_push_batch`, cutting off a session left idle while it holds the lock."""
+    import re
+
+    from app.sync.central import earlier_function
+
+    text = earlier_function("c0016_push_speed", "CREATE OR REPLACE FUNCTION sync_push_batch(",
+                            "PUSH_BATCH")
+    text, n = re.subn(r"^( *)PERFORM pg_advisory_xact_lock\(1163067393\);\n",
+                      r"\g<0>\1PERFORM set_config('idle_in_transaction_session_timeout', "
+                      r"'2000', true);  -- until the COMMIT (c0017)\n", text, flags=re.M)
+    assert n == 2, n
+    return text
+
+
 def upgrade() -> None:
     text = _changed(_rows_function(), NOT_SHAPED, QUARANTINED)
     op.execute(_changed(text, APPLY, APPLY_AND_SETTLE))
+    op.execute(_push_batch())
 
 
 def downgrade() -> None:
+    from app.sync.central import earlier_function
+
+    op.execute(earlier_function("c0016_push_speed", "CREATE OR REPLACE FUNCTION sync_push_batch(",
+                                "PUSH_BATCH"))
     op.execute(_rows_function())
