@@ -267,9 +267,17 @@ def test_a_restored_copy_whose_next_event_has_the_same_payload_is_still_noticed(
         assert conn.execute("SELECT count(*) FROM event WHERE event_id IN (%s, %s)",
                             (lost["event_id"], mine["event_id"])).fetchone() == (2,)
     assert [row[2] for row in recovered_rows(restored_copy)] == [lost["event_id"]]
-    # the copy gave back the unit the lost release had given already: the checker says so
+    # the copy gave back the unit the lost release had given already: central opens a courier
+    # overrun on that release for the site lead (c0018), and the checker names both
+    with psycopg.connect(libpq(central)) as conn:
+        assert conn.execute(
+            "SELECT c.kind, c.subject, m.event_id::text, e.status FROM sync_conflict c "
+            "JOIN sync_conflict_member m ON m.conflict_id = c.id "
+            "JOIN event e ON e.event_id = m.event_id").fetchall() == [
+            ("COURIER_OVERRUN", "station:HQ-01", mine["event_id"], "conflict")]
     assert check(central, [tmp_path / "restored"], drained=True) == [
-        "I8 station HQ-01: courier balance -1 (below 0)"]
+        "I8 station HQ-01: courier balance -1 (below 0)",
+        "I8 station:HQ-01: a courier overrun is open"]
     restored_copy.close()
 
 
