@@ -41,12 +41,13 @@ down_revision = "c0015"
 branch_labels = None
 depends_on = None
 
-UPGRADE = r"""
+UPGRADE = """
 ALTER FUNCTION sync_malformed(text, jsonb) RESET search_path;
+"""
 
-CREATE OR REPLACE FUNCTION sync_apply_sets(p_station text, p_epoch uuid, p_after bigint) RETURNS int
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-DECLARE
+# sync_apply_sets is c0008's sync_apply_run (renamed by c0013) with these parts replaced; its
+# step 0 (what goes to the per-event path) and its courier balance and conflict rows stay.
+SETS_DECLARE = """DECLARE
     -- the run's device references, one element each (no work table: a station's role could
     -- plant a temporary table of that name for this SECURITY DEFINER function to write to)
     t_seq bigint[];
@@ -71,23 +72,11 @@ DECLARE
     v_counter int;
     v_couriered int;
     v_found int;
-BEGIN
-    IF coalesce(current_setting('sync.per_event', true), '') IN ('on', 'true', '1') THEN
-        RETURN sync_apply_each(p_station, p_epoch, p_after);
-    END IF;
-    -- 0. outside the set-based shape: the per-event path
-    IF EXISTS (
-        SELECT 1 FROM event e
-         WHERE e.station_id = p_station AND e.epoch = p_epoch AND e.seq > p_after
-           AND e.status = 'applied'
-           AND (e.type IN ('people.imported', 'devices.imported', 'stock.imported',
-                           'escrow.released', 'conflict.resolved')
-                OR (e.type = 'exchange.recorded'
-                    AND jsonb_array_length(coalesce(e.payload -> 'registered', '[]')) > 0))) THEN
-        RETURN sync_apply_each(p_station, p_epoch, p_after);
-    END IF;
+"""
 
-    -- 1. every device reference of the run: (event, role, tag); in no particular order
+# step 1 keeps c0008's LATERAL list of references; its head changes: no ORDER BY in each
+# aggregate (everything after orders by seq itself), and goods-in's payload carried along
+REFERENCES_HEAD = """    -- 1. every device reference of the run: (event, role, tag); in no particular order
     -- (everything below orders by seq itself), and with goods-in's payload for its insert
     SELECT coalesce(array_agg(x.seq), '{}'), array_agg(x.event_id), array_agg(x.type),
            array_agg(x.role), array_agg(x.tag), array_agg(x.person), array_agg(x.courier),
@@ -100,47 +89,10 @@ BEGIN
                                          coalesce(e.payload -> 'exceptions', '[]')) o
                         WHERE o ->> 'rule' IN ('R1', 'R3')) AS override,
                    CASE WHEN e.type = 'device.received' THEN e.payload END AS received
-              FROM event e
-              CROSS JOIN LATERAL (
-                  SELECT 'returned', t FROM jsonb_array_elements_text(
-                         coalesce(e.payload -> 'returned', '[]')) t
-                   WHERE e.type = 'exchange.recorded'
-                  UNION ALL
-                  SELECT 'lost', t FROM jsonb_array_elements_text(
-                         coalesce(e.payload -> 'lost', '[]')) t
-                   WHERE e.type = 'exchange.recorded'
-                  UNION ALL
-                  SELECT 'issued', t FROM jsonb_array_elements_text(
-                         coalesce(e.payload -> 'issued', '[]')) t
-                   WHERE e.type = 'exchange.recorded'
-                  UNION ALL
-                  SELECT 'collected', e.payload ->> 'collected'
-                   WHERE e.type = 'courier.collected'
-                  UNION ALL
-                  SELECT 'released', t FROM jsonb_array_elements_text(
-                         coalesce(e.payload -> 'issued', '[]')) t
-                   WHERE e.type = 'courier.collected'
-                  UNION ALL
-                  SELECT 'single', e.payload ->> 'tag'
-                   WHERE e.type IN ('device.received', 'desktop.reclaimed',
-                                    'sanitisation.certified')
-                  UNION ALL
-                  SELECT CASE WHEN e.payload ->> 'route' = 'reuse' THEN 'to_reuse'
-                              ELSE 'to_disposal' END, e.payload ->> 'released'
-                   WHERE e.type = 'device.released'
-              ) AS r(role, tag)
-             WHERE e.station_id = p_station AND e.epoch = p_epoch AND e.seq > p_after
-               AND e.status = 'applied' AND r.tag IS NOT NULL) x;
-    IF cardinality(t_seq) = 0 THEN
-        RETURN 0;  -- nothing here touches a device
-    END IF;
-    -- an event that names one device twice: its own order matters, so per event
-    IF EXISTS (SELECT 1 FROM unnest(t_seq, t_tag) AS u(seq, tag)
-                GROUP BY u.seq, u.tag HAVING count(*) > 1) THEN
-        RETURN sync_apply_each(p_station, p_epoch, p_after);
-    END IF;
+"""
 
-    RAISE DEBUG 'set-based: % events, % device references',
+# c0008's steps 2 (levels) and 3 (level by level) give way to the fold
+FOLD = """    RAISE DEBUG 'set-based: % events, % device references',
         (SELECT max(q) FROM unnest(t_seq) q) - p_after, cardinality(t_seq);
 
     -- (the caller, sync_push_batch, holds the order lock: nothing else writes devices now)
@@ -283,65 +235,26 @@ BEGIN
            (SELECT coalesce(array_agg(courier ORDER BY seq), '{}') FROM laptops WHERE n > 0)
       INTO v_kind, v_subject, v_event, v_other, v_fseq, v_lseq, v_laptops, v_courier;
 
-    -- 3. the courier balance after every exchange that issued laptops, in seq order
-    IF cardinality(v_lseq) > 0 THEN
-        SELECT sum(s.counter_laptops - 3 * s.courier_laptops - s.released_units)
-               + coalesce((SELECT sum(g.delta) FROM escrow_ledger g
-                            WHERE g.account = p_station AND g.kind = 'grant'), 0)
-          INTO v_balance
-          FROM station_stream s WHERE s.station_id = p_station;
-        SELECT coalesce(sum(n) FILTER (WHERE NOT c), 0), coalesce(sum(n) FILTER (WHERE c), 0)
-          INTO v_counter, v_couriered
-          FROM unnest(v_laptops, v_courier) AS l(n, c);
-        UPDATE station_stream
-           SET counter_laptops = counter_laptops + v_counter,
-               courier_laptops = courier_laptops + v_couriered
-         WHERE station_id = p_station AND epoch = p_epoch;
-        SELECT v_kind || coalesce(array_agg('COURIER_OVERRUN'::text ORDER BY r.seq), '{}'),
-               v_subject || coalesce(array_agg('station:' || p_station ORDER BY r.seq), '{}'),
-               v_event || coalesce(array_agg(e.event_id ORDER BY r.seq), '{}'),
-               v_other || coalesce(array_agg(NULL::uuid ORDER BY r.seq), '{}'),
-               v_fseq || coalesce(array_agg(r.seq ORDER BY r.seq), '{}')
-          INTO v_kind, v_subject, v_event, v_other, v_fseq
-          FROM (SELECT l.seq, v_balance + sum(CASE WHEN l.c THEN -3 * l.n ELSE l.n END)
-                                          OVER (ORDER BY l.seq) AS balance
-                  FROM unnest(v_lseq, v_laptops, v_courier) AS l(seq, n, c)) r
-          JOIN event e ON e.station_id = p_station AND e.epoch = p_epoch AND e.seq = r.seq
-         WHERE r.balance < 0;
-    END IF;
-
-    -- 4. conflicts as rows, both records kept; disputed flags; the events' status
-    v_found := cardinality(v_kind);
-    IF v_found > 0 THEN
-        INSERT INTO sync_conflict (kind, subject)
-        SELECT f.kind, f.subject
-          FROM (SELECT DISTINCT ON (u.kind, u.subject) u.kind, u.subject, u.seq
-                  FROM unnest(v_kind, v_subject, v_fseq) AS u(kind, subject, seq)
-                 ORDER BY u.kind, u.subject, u.seq) f
-         ORDER BY f.seq
-        ON CONFLICT (kind, subject) WHERE status = 'open' DO NOTHING;
-        INSERT INTO sync_conflict_member (conflict_id, event_id)
-        SELECT DISTINCT c.id, m.event_id
-          FROM unnest(v_kind, v_subject, v_event, v_other) AS u(kind, subject, ev, other)
-          JOIN sync_conflict c ON c.kind = u.kind AND c.subject = u.subject
-                              AND c.status = 'open'
-          CROSS JOIN LATERAL (VALUES (u.ev), (u.other)) AS m(event_id)
-         WHERE m.event_id IS NOT NULL
-        ON CONFLICT DO NOTHING;
-        UPDATE device_state SET disputed = true
-         WHERE NOT disputed AND asset_tag IN (
-               SELECT substr(u.subject, 8) FROM unnest(v_kind, v_subject) AS u(kind, subject)
-                WHERE u.kind IN ('DEVICE_DOUBLE_ISSUE', 'HANDOVER_MISMATCH'));
-        UPDATE person_state SET disputed = true
-         WHERE NOT disputed AND staff_id IN (
-               SELECT substr(u.subject, 8) FROM unnest(v_kind, v_subject) AS u(kind, subject)
-                WHERE u.kind = 'PERSON_DOUBLE_EXCHANGE');
-        UPDATE event SET status = 'conflict'
-         WHERE station_id = p_station AND epoch = p_epoch AND seq = ANY (v_fseq);
-    END IF;
-    RETURN v_found;
-END $$;
 """
+
+
+def _between(text: str, start: str, end: str, new: str) -> str:
+    """`text` with what runs from `start` up to (not including) `end` replaced by `new`."""
+    assert text.count(start) == 1 and text.count(end) == 1, (start, end)
+    i = text.index(start)
+    return text[:i] + new + text[text.index(end, i):]
+
+
+def _apply_sets() -> str:
+    from app.sync.central import earlier_function
+
+    text = earlier_function("c0008_set_based_projections", "CREATE FUNCTION sync_apply_run(")
+    text = text.replace("FUNCTION sync_apply_run(", "FUNCTION sync_apply_sets(", 1)
+    text = _between(text, "DECLARE\n", "BEGIN\n", SETS_DECLARE)
+    text = _between(text, "    -- 1. every device reference of the run",
+                    "              FROM event e\n", REFERENCES_HEAD)
+    text = _between(text, "    -- 2. levels:", "    -- 4. the courier balance", FOLD)
+    return text.replace("    -- 4. the courier balance", "    -- 3. the courier balance", 1)
 
 
 # c0014's insert of the run, ON CONFLICT DO NOTHING and a count, and what replaces it
@@ -355,8 +268,6 @@ SPECULATIVE = """         ORDER BY r.seq
 PLAIN = """         ORDER BY r.seq;
         GET DIAGNOSTICS inserted = ROW_COUNT;
     EXCEPTION WHEN unique_violation THEN  -- an event stored already: the careful path"""
-
-
 
 
 def _push_batch() -> str:
@@ -373,6 +284,7 @@ PUSH_BATCH = _push_batch()
 
 def upgrade() -> None:
     op.execute(UPGRADE)
+    op.execute(_apply_sets())
     op.execute(PUSH_BATCH)
 
 
