@@ -5,6 +5,8 @@
         BEGIN; sync_push_batch(...)         # lock stream, compare, contiguity, insert, apply
         COMMIT                              # an error here: outcome unknown, the next
         acked_seq := hwm                    #   handshake decides; a kill here is harmless
+                                            #   (written while the next batch goes: it may
+                                            #   lag two batches, and the handshake compares)
 
 Business clashes come back as conflict rows, never as errors, so the queue never stalls.
 """
@@ -112,6 +114,7 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
             if acking is not None:
                 acking.result()  # the previous ack's error, if any, stops the push here
             acking = reader.submit(outbox.ack, batch.hwm)
+            acking.add_done_callback(_ack_failed)  # seen even when the push stops first
             stalled = stalled + 1 if batch.hwm <= start else 0
             if stalled > 2:
                 raise SyncFailed(f"central keeps answering hwm {batch.hwm} ({batch.status}); "
@@ -123,6 +126,12 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
         if acking is not None:
             acking.result()
     return PushResult(pushed, conflicts, hwm, new_epoch, recovered, central_behind)
+
+
+def _ack_failed(done) -> None:  # noqa: ANN001 - a Future of outbox.ack
+    if not done.cancelled() and done.exception() is not None:
+        log.error("writing the local ack failed (%s); central has the events, the next sync's "
+                  "handshake finds them there", done.exception())
 
 
 def handshake(conn, station_id: str, epoch: str, site: str, base: int = 0) -> int:  # noqa: ANN001

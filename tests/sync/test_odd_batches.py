@@ -92,6 +92,23 @@ def test_a_payload_not_shaped_as_its_type_is_quarantined_on_the_careful_path_too
         ("PAYLOAD_MISMATCH", f"stream:S-ODD:{EPOCH}:4")]
 
 
+@pytest.mark.parametrize("path", ["set-based", "per-event", "careful", "goods-in only"])
+def test_a_goods_in_without_serial_model_or_os_is_stored_with_them_empty(conn, path):
+    """An older or odd station's goods-in without serial, model and os failed the whole batch
+    (NOT NULL), and so every later sync; now it is stored with them empty (c0016, c0018)."""
+    if path == "per-event":
+        conn.execute("SET sync.per_event = on")
+    bare = event(1, "device.received", {"tag": "A", "type": "laptop", "state": "in_stock"})
+    batch = [bare] if path == "goods-in only" else [
+        bare, event(2, "sanitisation.certified", {"tag": "A"})]
+    if path == "careful":  # an event id central holds already sends it row by row
+        batch.append({**received(3, "C"), "event_id": bare["event_id"]})
+    assert push(conn, batch)[:3] == {"careful": ("mismatch", 2, 2),
+                                     "goods-in only": ("ok", 1, 1)}.get(path, ("ok", 2, 2))
+    assert conn.execute("SELECT asset_tag, serial, model, os FROM device_state").fetchall() == [
+        ("A", "", "", "")]
+
+
 def test_the_checker_replays_and_counts_quarantined_odd_events_as_central_stored_them(central):
     from app.sync.checker import check
 

@@ -1,4 +1,4 @@
-"""a release of units the station no longer holds opens a COURIER_OVERRUN, as a courier issue does
+"""per-event apply: a release past the balance opens a COURIER_OVERRUN; a bare goods-in is stored
 
 Revision ID: c0018
 Revises: c0017
@@ -10,6 +10,11 @@ the copy lost: it can give the same units back again, and its balance at central
 (B = N - 3C + G - R over all its streams) goes below 0. Only the checker said so (I8). Now the
 release that takes the balance below 0 opens (or joins) the station's COURIER_OVERRUN conflict,
 so the site lead sees it in the Conflicts screen, like a courier issue past the balance.
+
+And a goods-in without serial, model or os (an older or odd station; `sync_malformed` lets it
+through) failed the whole batch on a NOT NULL column, and so every later sync of the station.
+It is stored with them empty, the columns' default, on every path (c0016 does the same in the
+set-based one).
 """
 from alembic import op
 
@@ -33,6 +38,13 @@ RELEASED_CHECKED = """        UPDATE escrow_pool SET balance = balance + v_units
 """
 
 
+RECEIVED = """        VALUES (p ->> 'tag', p ->> 'serial', p ->> 'type', p ->> 'model', p ->> 'os',
+"""
+RECEIVED_BARE = """        VALUES (p ->> 'tag', coalesce(p ->> 'serial', ''), p ->> 'type',
+                coalesce(p ->> 'model', ''), coalesce(p ->> 'os', ''),
+"""
+
+
 def _apply() -> str:
     from app.sync.central import earlier_function
 
@@ -41,8 +53,8 @@ def _apply() -> str:
 
 def upgrade() -> None:
     text = _apply()
-    assert text.count(RELEASED) == 1
-    op.execute(text.replace(RELEASED, RELEASED_CHECKED))
+    assert text.count(RELEASED) == 1 and text.count(RECEIVED) == 1
+    op.execute(text.replace(RELEASED, RELEASED_CHECKED).replace(RECEIVED, RECEIVED_BARE))
 
 
 def downgrade() -> None:
