@@ -25,7 +25,8 @@ KINDS = {
     "HANDOVER_MISSING": "a device handed over or issued that the register does not know",
     "HANDOVER_MISMATCH": "a device handed back that the register gives to someone else",
     "PAYLOAD_MISMATCH": "a station sent two different events at one position",
-    "COURIER_OVERRUN": "a station's courier laptops passed its allowance",
+    "COURIER_OVERRUN": ("a station's courier laptops, or the units it gave back, passed its "
+                        "allowance"),
 }
 
 

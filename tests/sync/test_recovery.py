@@ -275,6 +275,12 @@ def test_a_restored_copy_whose_next_event_has_the_same_payload_is_still_noticed(
             "JOIN sync_conflict_member m ON m.conflict_id = c.id "
             "JOIN event e ON e.event_id = m.event_id").fetchall() == [
             ("COURIER_OVERRUN", "station:HQ-01", mine["event_id"], "conflict")]
+    from app.sync.conflicts import open_conflicts
+
+    [shown] = open_conflicts(central)  # what the site lead's Conflicts screen lists
+    assert shown.description == ("a station's courier laptops, or the units it gave back, "
+                                 "passed its allowance")
+    assert [(r.type, r.payload) for r in shown.records] == [("escrow.released", {"units": 1})]
     assert check(central, [tmp_path / "restored"], drained=True) == [
         "I8 station HQ-01: courier balance -1 (below 0)",
         "I8 station:HQ-01: a courier overrun is open"]
