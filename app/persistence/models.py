@@ -139,6 +139,9 @@ class EventRow(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     operator: Mapped[str | None] = mapped_column(String(32))
     occurred_at: Mapped[str] = mapped_column(String(40))
+    #: the station's `last_sync_at` when it was recorded (None: never synced); sync sends it
+    #: to central as `expected`, and the Conflicts screen shows it beside the record
+    central_seen_at: Mapped[str | None] = mapped_column(String(40))
 
 
 class RecoveredEventRow(Base):

@@ -89,10 +89,10 @@ class SqlUnitOfWork:
                                  operator=operator, occurred_at=self.now().isoformat())
         run_sql(
             self.session, "INSERT INTO events (seq, event_id, station_id, epoch, type, schema_v, payload, "
-            "sha256, operator, occurred_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "sha256, operator, occurred_at, central_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (seq, recorded.event_id, station.station_id, station.epoch, event.type,
              SCHEMA_VERSION, payload, hashlib.sha256(payload.encode()).hexdigest(), operator,
-             recorded.occurred_at))
+             recorded.occurred_at, station.last_sync_at))
         self._next_seq = seq + 1
         return recorded
 

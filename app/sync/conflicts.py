@@ -41,6 +41,18 @@ class ConflictRecord:
     operator: str | None
     occurred_at: str | None
     payload: dict | None
+    #: what the station had seen of central when it recorded this (SYNC.md 2.5): `expected`
+    #: as central keeps it; None for an older station's event
+    expected: dict | None = None
+
+    @property
+    def seen(self) -> str:
+        """When the station had last synced with central, for the screen: a time, "never",
+        or "" when the station did not say."""
+        if not isinstance(self.expected, dict) or "central_seen_at" not in self.expected:
+            return ""
+        when = self.expected["central_seen_at"]
+        return str(when)[:16].replace("T", " ") if when else "never"
 
 
 @dataclass(frozen=True)
@@ -69,7 +81,7 @@ def open_conflicts(central_url: str, include_resolved: bool = False) -> list[Con
     try:
         rows = conn.execute(
             "SELECT conflict_id, kind, subject, status, opened_at::text, event_id::text, "
-            "station_id, seq, type, operator, occurred_at, payload FROM conflict_detail "
+            "station_id, seq, type, operator, occurred_at, payload, expected FROM conflict_detail "
             "WHERE status = 'open' OR %s ORDER BY conflict_id, station_id, seq",
             (include_resolved,)).fetchall()
     except psycopg.Error as exc:

@@ -31,18 +31,25 @@ class OutboxEvent:
     sha256: str
     operator: str | None
     occurred_at: str
+    central_seen_at: str | None = None  # the station's last sync when it was recorded
 
     def as_wire(self) -> dict:
         return {"seq": self.seq, "event_id": self.event_id, "type": self.type,
                 "schema_v": self.schema_v, "payload": json.loads(self.payload),
                 "sha256": self.sha256, "operator": self.operator,
-                "occurred_at": self.occurred_at}
+                "occurred_at": self.occurred_at, "expected": self.expected()}
+
+    def expected(self) -> dict:
+        """What the station had seen of central when it recorded the event (SYNC.md 2.5):
+        central keeps it in `event.expected`; the Conflicts screen shows it."""
+        return {"central_seen_at": self.central_seen_at}
 
     def wire_json(self) -> str:
         """`as_wire()` as JSON text, the stored payload spliced in as it is (no re-parsing)."""
         head = json.dumps({"seq": self.seq, "event_id": self.event_id, "type": self.type,
                            "schema_v": self.schema_v, "sha256": self.sha256,
-                           "operator": self.operator, "occurred_at": self.occurred_at})
+                           "operator": self.operator, "occurred_at": self.occurred_at,
+                           "expected": self.expected()})
         return f'{head[:-1]}, "payload": {self.payload}}}'
 
 
@@ -71,7 +78,7 @@ class StationOutbox:
             rows = conn.execute(
                 select(EventRow.seq, EventRow.event_id, EventRow.type, EventRow.schema_v,
                        EventRow.payload, EventRow.sha256, EventRow.operator,
-                       EventRow.occurred_at)
+                       EventRow.occurred_at, EventRow.central_seen_at)
                 .where(EventRow.epoch == epoch, EventRow.seq > seq)
                 .order_by(EventRow.seq).limit(limit))
             return [OutboxEvent(*row) for row in rows]

@@ -36,7 +36,8 @@ class ConflictsPanel(Panel):
                                  "loadConflictsButton")
         self.table = self._table(["#", "What clashed", "Device or person", "Opened"],
                                  "Open conflicts", "conflictTable")
-        self.records = self._table(["Station", "Seq", "Time", "Operator", "Event", "Details"],
+        self.records = self._table(["Station", "Seq", "Time", "Had synced", "Operator",
+                                    "Event", "Details"],
                                    "Records side by side", "conflictRecords")
         self.holder_field = named(QLineEdit(self), "Holder now", "Staff number of who holds "
                                   "the device now; empty for nobody", "conflictHolderField")
@@ -99,8 +100,8 @@ class ConflictsPanel(Panel):
         for row, r in enumerate(records):
             details = json.dumps(r.payload, sort_keys=True)[:200] if r.payload else ""
             for col, value in enumerate((r.station_id or "", str(r.seq or ""),
-                                         (r.occurred_at or "")[:16], r.operator or "",
-                                         r.type or "", details)):
+                                         (r.occurred_at or "")[:16], r.seen,
+                                         r.operator or "", r.type or "", details)):
                 self.records.setItem(row, col, QTableWidgetItem(value))
 
     def _on_resolve(self) -> None:

@@ -66,6 +66,26 @@ def test_one_device_issued_at_two_offline_stations_is_a_conflict_disputed_on_bot
         assert statuses.fetchall() == [("HQ-01", "applied"), ("HQ-02", "conflict")]
 
 
+def test_each_record_says_when_its_station_had_last_synced(central, offline_pair,
+                                                          make_station):
+    """SYNC.md 2.5: the versions each side had seen. HQ-03 was set up offline from the demo
+    files and had never synced when it issued the laptop HQ-01 issued too."""
+    a, _b = offline_pair
+    c = make_station("HQ-03")
+    load_demo(c.context, sign_in(c), SITE_A)
+    seen = StationOutbox(a.engine).station().last_sync_at
+    swap(a, 1, new=1)
+    swap(c, 2, new=1)
+    sync(central, a, c)
+    [conflict] = open_conflicts(central)
+    assert {r.station_id: r.seen for r in conflict.records} == {
+        "HQ-01": seen[:16].replace("T", " "), "HQ-03": "never"}
+    with psycopg.connect(libpq(central)) as conn:  # as the stations sent it
+        assert dict(conn.execute("SELECT station_id, expected FROM event "
+                                 "WHERE type = 'exchange.recorded'").fetchall()) == {
+            "HQ-01": {"central_seen_at": seen}, "HQ-03": {"central_seen_at": None}}
+
+
 def test_the_same_person_exchanged_at_two_stations_disputes_the_person(central, offline_pair):
     a, b = offline_pair
     swap(a, 3, new=3)

@@ -83,9 +83,11 @@ def test_a_payload_not_shaped_as_its_type_is_quarantined_on_the_careful_path_too
     odd = event(2, "exchange.recorded", {"person": "P1", "returned": [None], "issued": ["A"],
                                          "lost": [], "courier": False})
     stranger = {**received(4, "C"), "event_id": received(1, "A")["event_id"]}
-    assert push(conn, [received(1, "A"), odd, received(3, "B"), stranger]) == (
-        "mismatch", 3, 3, 1)
+    seen = {**received(1, "A"), "expected": {"central_seen_at": "2026-11-25T09:00:00+00:00"}}
+    assert push(conn, [seen, odd, received(3, "B"), stranger]) == ("mismatch", 3, 3, 1)
     assert stored(conn) == [(1, "applied"), (2, "quarantined"), (3, "applied")]
+    assert conn.execute("SELECT expected FROM event WHERE seq = 1").fetchone() == (
+        {"central_seen_at": "2026-11-25T09:00:00+00:00"},)  # kept on this path too (c0019)
     assert conn.execute("SELECT asset_tag, state, holder FROM device_state ORDER BY 1"
                         ).fetchall() == [("A", "in_stock", None), ("B", "in_stock", None)]
     assert conn.execute("SELECT kind, subject FROM sync_conflict").fetchall() == [

@@ -14,11 +14,13 @@ from tests.ui.conftest import LEAD, PINS, SITE, exchange_via_service, find, type
 
 @pytest.fixture
 def clash(station, tmp_path, pg_database):
-    """Central, this station (HQ-01) and a second one (HQ-02) that both issued NEW-00001."""
+    """(central, each station's last sync before it issued NEW-00001): this station (HQ-01)
+    and a second one (HQ-02) both issued NEW-00001."""
     from app.bootstrap import open_station
     from app.services import auth, exchanges
     from app.services import station as station_service
     from app.sync.central import upgrade_central
+    from app.sync.outbox import StationOutbox
     from app.sync.runner import SyncRunner
 
     upgrade_central(pg_database)
@@ -27,12 +29,14 @@ def clash(station, tmp_path, pg_database):
     admin = auth.add_operator(other.context, None, "A1", "Ada Admin", "admin", PINS["A1"])
     for st in (station, other):  # the register reaches HQ-02 through central
         assert SyncRunner(st.engine).run_once(pg_database).ok
+    seen = {name: StationOutbox(st.engine).station().last_sync_at
+            for name, st in (("HQ-01", station), ("HQ-02", other))}
     exchange_via_service(station, "P1001", ("OLD-00001",), ("NEW-00001",), at_confirmed=True)
     exchanges.record_exchange(other.context, admin, exchanges.ExchangeCommand(
         "P1002", ("OLD-00002",), ("NEW-00001",), at_confirmed=True))
     for st in (station, other, station):
         assert SyncRunner(st.engine).run_once(pg_database).ok
-    yield pg_database
+    yield pg_database, seen
     other.close()
 
 
@@ -45,8 +49,9 @@ def test_a_site_lead_sees_both_records_and_records_a_decision(qtbot, station, cl
     from app.ui.session import CounterSession
     from app.ui.theme import UiSettings
 
+    url, seen = clash
     ctx = ServiceContext(station.context.uow_factory,
-                         dataclasses.replace(station.context.config, central_url=clash),
+                         dataclasses.replace(station.context.config, central_url=url),
                          station.context.sync_runner)
     lead = Operator(LEAD, "Lee Lead", Role.SITE_LEAD)
     win = MainWindow(CounterSession(ctx, lead), UiSettings(muted=True, path=None))
@@ -64,13 +69,18 @@ def test_a_site_lead_sees_both_records_and_records_a_decision(qtbot, station, cl
     assert table.item(0, 2).text() == "NEW-00001"
     assert sorted(records.item(r, 0).text() for r in range(records.rowCount())) == [
         "HQ-01", "HQ-02"]
+    # when each station had last synced before it recorded its record (SYNC.md 2.5)
+    assert records.horizontalHeaderItem(3).text() == "Had synced"
+    synced = {st_id: when[:16].replace("T", " ") for st_id, when in seen.items()}
+    assert {records.item(r, 0).text(): records.item(r, 3).text()
+            for r in range(records.rowCount())} == synced
     find(panel, "conflictHolderField").setText("P1001")
     type_slowly(qtbot, win, find(panel, "conflictNoteField"), "P1002 never had it; CCTV",
                 enter=False)
     qtbot.mouseClick(find(panel, "resolveConflictButton"), Qt.MouseButton.LeftButton)
     assert "recorded" in find(win, "statusBanner").text()
-    assert SyncRunner(station.engine).run_once(clash).ok
-    assert open_conflicts(clash) == []
+    assert SyncRunner(station.engine).run_once(url).ok
+    assert open_conflicts(url) == []
     win.close()
 
 

@@ -76,10 +76,15 @@ def _push_batch() -> str:
     return text
 
 
+#: this revision's functions (what c0019's downgrade puts back)
+ROWS_FUNCTION = _changed(_changed(_rows_function(), NOT_SHAPED, QUARANTINED), APPLY,
+                         APPLY_AND_SETTLE)
+PUSH_BATCH = _push_batch()
+
+
 def upgrade() -> None:
-    text = _changed(_rows_function(), NOT_SHAPED, QUARANTINED)
-    op.execute(_changed(text, APPLY, APPLY_AND_SETTLE))
-    op.execute(_push_batch())
+    op.execute(ROWS_FUNCTION)
+    op.execute(PUSH_BATCH)
 
 
 def downgrade() -> None:
