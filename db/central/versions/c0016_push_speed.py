@@ -32,8 +32,7 @@ auto_explain of one batch), two things cost most of a push:
   failed the whole batch (NOT NULL), and so every later sync of that station.
 
 Measured with bench/bench_sync.py (100,000 events, medians of 3, this 2-core machine): a
-counter's day from 0.090 of COPY (c0015) to about 0.16, goods-in only from 0.10 to about
-0.15. Still short of SYNC.md's 0.25: storing the events alone, projections switched off, is
+counter's day from 0.090 of COPY (c0015) to 0.15-0.16, goods-in only from 0.10 to 0.15-0.16. Still short of SYNC.md's 0.25: storing the events alone, projections switched off, is
 0.21 (goods-in) to 0.26 (day) of COPY; see db/central/README.md.
 """
 from alembic import op
