@@ -100,7 +100,8 @@ class ConflictsPanel(Panel):
         for row, r in enumerate(records):
             details = json.dumps(r.payload, sort_keys=True)[:200] if r.payload else ""
             for col, value in enumerate((r.station_id or "", str(r.seq or ""),
-                                         (r.occurred_at or "")[:16], r.seen,
+                                         (r.occurred_at or "")[:16].replace("T", " "),
+                                         r.seen,
                                          r.operator or "", r.type or "", details)):
                 self.records.setItem(row, col, QTableWidgetItem(value))
 
