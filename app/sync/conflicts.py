@@ -46,13 +46,14 @@ class ConflictRecord:
     expected: dict | None = None
 
     @property
-    def seen(self) -> str:
-        """When the station had last synced with central, for the screen: a time, "never",
-        or "" when the station did not say."""
-        if not isinstance(self.expected, dict) or "central_seen_at" not in self.expected:
-            return ""
-        when = self.expected["central_seen_at"]
-        return str(when)[:16].replace("T", " ") if when else "never"
+    def says_when_synced(self) -> bool:
+        """Whether the station said when it had last synced (older stations do not)."""
+        return isinstance(self.expected, dict) and "central_seen_at" in self.expected
+
+    @property
+    def central_seen_at(self) -> str | None:
+        """The station's last sync when it recorded this (ISO); None: never, or not said."""
+        return self.expected.get("central_seen_at") if self.says_when_synced else None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from app.ui.feedback import Outcome, Tone, outcome_for_error
 from app.ui.jobs import run_in_background
 from app.ui.panel import Panel, buddy_label, named
 from app.ui.session import CounterSession
+from app.ui.when import short_time
 
 STATES = ("", "issued", "returned", "lost", "in_stock")
 
@@ -82,7 +83,7 @@ class ConflictsPanel(Panel):
         self.table.setRowCount(len(conflicts))
         for row, c in enumerate(conflicts):
             for col, value in enumerate((str(c.conflict_id), c.description, c.subject_key,
-                                         c.opened_at[:16])):
+                                         short_time(c.opened_at, ""))):
                 self.table.setItem(row, col, QTableWidgetItem(value))
         self.report(Outcome(Tone.INFO, f"{len(conflicts)} open conflict(s)."))
         self.conflicts_loaded.emit(conflicts)
@@ -99,9 +100,9 @@ class ConflictsPanel(Panel):
         self.records.setRowCount(len(records))
         for row, r in enumerate(records):
             details = json.dumps(r.payload, sort_keys=True)[:200] if r.payload else ""
+            seen = short_time(r.central_seen_at) if r.says_when_synced else ""
             for col, value in enumerate((r.station_id or "", str(r.seq or ""),
-                                         (r.occurred_at or "")[:16].replace("T", " "),
-                                         r.seen,
+                                         short_time(r.occurred_at, ""), seen,
                                          r.operator or "", r.type or "", details)):
                 self.records.setItem(row, col, QTableWidgetItem(value))
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 from app.services import station
 from app.services.context import ServiceContext
 from app.ui.panel import named
+from app.ui.when import short_time
 
 
 class StationStatusBar(QStatusBar):
@@ -45,7 +46,7 @@ class StationStatusBar(QStatusBar):
         pending = report.unsynced
         state = "all synced" if pending == 0 else f"{pending} event{'s' * (pending != 1)} " \
                                                   "not yet synced"
-        text = f"Sync: {state} · last sync {report.last_sync_at or 'never'}"
+        text = f"Sync: {state} · last sync {short_time(report.last_sync_at)}"
         if report.error:
             text += f" · last attempt failed: {report.error}"
         elif report.conflicts:
@@ -65,7 +66,7 @@ class StationStatusBar(QStatusBar):
         except Exception as exc:  # noqa: BLE001 - status must never stop the counter
             text = f"Sync: status unavailable ({getattr(exc, 'user_message', type(exc).__name__)})"
         else:
-            last = status.last_sync or "never"
+            last = short_time(status.last_sync)
             pending = status.unsynced_events
             word = "event" if pending == 1 else "events"
             state = "all synced" if pending == 0 else f"{pending} {word} not yet synced"

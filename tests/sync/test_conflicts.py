@@ -78,8 +78,8 @@ def test_each_record_says_when_its_station_had_last_synced(central, offline_pair
     swap(c, 2, new=1)
     sync(central, a, c)
     [conflict] = open_conflicts(central)
-    assert {r.station_id: r.seen for r in conflict.records} == {
-        "HQ-01": seen[:16].replace("T", " "), "HQ-03": "never"}
+    assert {r.station_id: (r.says_when_synced, r.central_seen_at)
+            for r in conflict.records} == {"HQ-01": (True, seen), "HQ-03": (True, None)}
     with psycopg.connect(libpq(central)) as conn:  # as the stations sent it
         assert dict(conn.execute("SELECT station_id, expected FROM event "
                                  "WHERE type = 'exchange.recorded'").fetchall()) == {

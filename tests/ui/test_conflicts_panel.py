@@ -48,6 +48,7 @@ def test_a_site_lead_sees_both_records_and_records_a_decision(qtbot, station, cl
     from app.ui.main_window import MainWindow
     from app.ui.session import CounterSession
     from app.ui.theme import UiSettings
+    from app.ui.when import short_time
 
     url, seen = clash
     ctx = ServiceContext(station.context.uow_factory,
@@ -71,7 +72,7 @@ def test_a_site_lead_sees_both_records_and_records_a_decision(qtbot, station, cl
         "HQ-01", "HQ-02"]
     # when each station had last synced before it recorded its record (SYNC.md 2.5)
     assert records.horizontalHeaderItem(3).text() == "Had synced"
-    synced = {st_id: when[:16].replace("T", " ") for st_id, when in seen.items()}
+    synced = {st_id: short_time(when) for st_id, when in seen.items()}
     assert {records.item(r, 0).text(): records.item(r, 3).text()
             for r in range(records.rowCount())} == synced
     find(panel, "conflictHolderField").setText("P1001")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import socket
 
 import pytest
 from PySide6.QtCore import Qt
 
+from app.ui.when import short_time
 from tests.ui.conftest import exchange_via_service, find
 
 
@@ -39,7 +41,9 @@ def test_sync_now_pushes_the_events_and_the_indicator_says_all_synced(qtbot, sta
         qtbot.keyClick(win, Qt.Key.Key_F9)
     report = finished.args[0]
     assert report.ok and report.pushed > 0 and report.unsynced == 0
-    assert indicator.text().startswith("Sync: all synced · last sync 20")
+    assert re.match(r"Sync: all synced · last sync \d{1,2} [A-Z][a-z]{2} \d\d:\d\d( · |$)",
+                    indicator.text()), indicator.text()
+    assert report.last_sync_at and short_time(report.last_sync_at) in indicator.text()
     assert "failed" not in indicator.text()
     win.close()
 
