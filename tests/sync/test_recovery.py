@@ -296,3 +296,20 @@ def test_reclaiming_a_desktop_a_recovered_event_reclaimed_says_so_plainly(centra
     with pytest.raises(BadInput, match="DSK-00008 is returned .*already, by the device register"):
         stock.reclaim(st.context, sign_in(st, "E1"), "DSK-00008")
     assert last_seq(st) == seq
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known gap: recovered events come back as counts (status, daily summary: 2 open tasks, "
+    "right), not as local rows. The Reclamation panel lists the copy's own rows: DSK-00008 "
+    "(reclaimed in a lost event; scanning it says so) and not DSK-00012 or DSK-00016, whose "
+    "tasks lost exchanges raised; scanning those is refused (R4, no open reclamation task). "
+    "A task row needs its exchange's row (foreign key), and the reports count recovered "
+    "exchanges from the events: the two would have to be made one first"))
+def test_a_desktop_whose_task_a_recovered_exchange_raised_can_be_reclaimed(central, restored):
+    _live, st, _copied = restored
+    assert SyncRunner(st.engine).run_once(central).ok
+    assert station_service.status(st.context).open_reclamation_tasks == 2  # counted, as before
+    assert [t.tag for t in stock.open_reclamation_tasks(st.context)] == [
+        "DSK-00012", "DSK-00016"]
+    stock.reclaim(st.context, sign_in(st, "E1"), "DSK-00012")
+    assert [t.tag for t in stock.open_reclamation_tasks(st.context)] == ["DSK-00016"]
