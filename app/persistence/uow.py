@@ -88,8 +88,9 @@ class SqlUnitOfWork:
                                  seq=seq, type=event.type, payload=event.payload,
                                  operator=operator, occurred_at=self.now().isoformat())
         run_sql(
-            self.session, "INSERT INTO events (seq, event_id, station_id, epoch, type, schema_v, payload, "
-            "sha256, operator, occurred_at, central_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.session, "INSERT INTO events (seq, event_id, station_id, epoch, type, schema_v, "
+            "payload, sha256, operator, occurred_at, central_seen_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (seq, recorded.event_id, station.station_id, station.epoch, event.type,
              SCHEMA_VERSION, payload, hashlib.sha256(payload.encode()).hexdigest(), operator,
              recorded.occurred_at, station.last_sync_at))

@@ -82,7 +82,9 @@ def open_conflicts(central_url: str, include_resolved: bool = False) -> list[Con
     try:
         rows = conn.execute(
             "SELECT conflict_id, kind, subject, status, opened_at::text, event_id::text, "
-            "station_id, seq, type, operator, occurred_at, payload, expected FROM conflict_detail "
+            "station_id, seq, type, operator, occurred_at, payload, "
+            "to_jsonb(d) -> 'expected' "  # (NULL from a central older than c0019)
+            "FROM conflict_detail d "
             "WHERE status = 'open' OR %s ORDER BY conflict_id, station_id, seq",
             (include_resolved,)).fetchall()
     except psycopg.Error as exc:

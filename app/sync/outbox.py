@@ -39,9 +39,12 @@ class OutboxEvent:
                 "sha256": self.sha256, "operator": self.operator,
                 "occurred_at": self.occurred_at, "expected": self.expected()}
 
-    def expected(self) -> dict:
+    def expected(self) -> dict | None:
         """What the station had seen of central when it recorded the event (SYNC.md 2.5):
-        central keeps it in `event.expected`; the Conflicts screen shows it."""
+        central keeps it in `event.expected`; the Conflicts screen shows it. None for an event
+        recorded before the station kept it (local 0005 marks those '')."""
+        if self.central_seen_at == "":
+            return None
         return {"central_seen_at": self.central_seen_at}
 
     def wire_json(self) -> str:
@@ -123,9 +126,13 @@ class StationOutbox:
             return s.scalar(select(func.count()).select_from(RecoveredEventRow)
                             .where(*where)) or 0
 
-    def ack(self, hwm: int) -> None:
-        """Central holds this station's events up to `hwm`: `acked_seq := hwm` (SYNC.md 2.3 step 8)."""
+    def ack(self, hwm: int, synced: bool = False) -> None:
+        """Central holds this station's events up to `hwm`: `acked_seq := hwm` (SYNC.md 2.3 step 8).
+        `synced`: a whole sync (push and pull) has just succeeded, so `last_sync_at` moves too
+        (the status bar's "last sync", and what each event recorded next says was seen)."""
+        values: dict = {"acked_seq": hwm}
+        if synced:
+            values["last_sync_at"] = datetime.now().astimezone().isoformat()
         with Session(self.engine) as s, s.begin():
-            s.execute(update(StationRow).values(
-                acked_seq=hwm, last_sync_at=datetime.now().astimezone().isoformat()))
+            s.execute(update(StationRow).values(**values))
             crash_point("mid_local_ack")

@@ -75,7 +75,19 @@ def pull(outbox: StationOutbox, conn, wait_s: float = FENCE_WAIT_S,  # noqa: ANN
     """Apply central's reference changes since the cursor. Changes committed but still behind
     the fence (an older transaction of central is running) are waited for up to `wait_s`;
     after that they simply come with the next sync. `reload`: everything again (push found
-    central holding less of this station than it had acknowledged: central was restored)."""
+    central holding less of this station than it had acknowledged: central was restored).
+    Central's errors come back as the operator's exit-5 message (a dropped line, a refusal)."""
+    import psycopg
+
+    from app.sync.push import central_error
+
+    try:
+        return _pull(outbox, conn, wait_s, reload)
+    except psycopg.Error as exc:
+        raise central_error("the pull", exc) from None
+
+
+def _pull(outbox: StationOutbox, conn, wait_s: float, reload: bool) -> PullResult:  # noqa: ANN001
     station = outbox.station()
     db_epoch, next_xid = central_epoch(conn)
     cursor = Cursor.parse(read_cursor(outbox))

@@ -96,42 +96,49 @@ def push(outbox: StationOutbox, conn, batch_size: int = BATCH_SIZE) -> PushResul
         def read(after: int):  # noqa: ANN202
             return reader.submit(_prepared, outbox, station.epoch, after, batch_size)
 
-        ahead = read(start)
-        while start < local_max:
-            events, wire = ahead.result()
-            crash_point("after_outbox_read")
-            last = events[-1].seq if events else start
-            ahead = read(last)
-            batch = _send_wire(conn, station.station_id, station.epoch, wire)
-            crash_point("after_pg_commit")
-            pushed, conflicts = pushed + batch.inserted, conflicts + batch.conflicts
-            if batch.status == "mismatch":
-                raise SyncFailed(
-                    f"central holds a different event than this station at a position of "
-                    f"station {station.station_id} ({events[0].seq}..{events[-1].seq}): "
-                    "recorded as a PAYLOAD_MISMATCH conflict; sync is stopped until the central "
-                    "admin looks at it. Nothing is lost here.")
+        try:
+            ahead = read(start)
+            while start < local_max:
+                events, wire = ahead.result()
+                crash_point("after_outbox_read")
+                last = events[-1].seq if events else start
+                ahead = read(last)
+                batch = _send_wire(conn, station.station_id, station.epoch, wire)
+                crash_point("after_pg_commit")
+                pushed, conflicts = pushed + batch.inserted, conflicts + batch.conflicts
+                if batch.status == "mismatch":
+                    raise SyncFailed(
+                        f"central holds a different event than this station at a position of "
+                        f"station {station.station_id} ({events[0].seq}..{events[-1].seq}): "
+                        "recorded as a PAYLOAD_MISMATCH conflict; sync is stopped until the "
+                        "central admin looks at it. Nothing is lost here.")
+                if acking is not None:
+                    done, acking = acking, None
+                    done.result()  # the previous ack's error, if any, stops the push here
+                acking = reader.submit(outbox.ack, batch.hwm)
+                stalled = stalled + 1 if batch.hwm <= start else 0
+                if stalled > 2:
+                    raise SyncFailed(f"central keeps answering hwm {batch.hwm} ({batch.status}); "
+                                     "sync stopped")
+                if batch.hwm != last:
+                    ahead = read(batch.hwm)  # central answered otherwise: read again from its hwm
+                start = hwm = batch.hwm
+                local_max = max(local_max, outbox.max_seq(station.epoch))
             if acking is not None:
-                acking.result()  # the previous ack's error, if any, stops the push here
-            acking = reader.submit(outbox.ack, batch.hwm)
-            acking.add_done_callback(_ack_failed)  # seen even when the push stops first
-            stalled = stalled + 1 if batch.hwm <= start else 0
-            if stalled > 2:
-                raise SyncFailed(f"central keeps answering hwm {batch.hwm} ({batch.status}); "
-                                 "sync stopped")
-            if batch.hwm != last:
-                ahead = read(batch.hwm)  # central answered otherwise: read again from its hwm
-            start = hwm = batch.hwm
-            local_max = max(local_max, outbox.max_seq(station.epoch))
-        if acking is not None:
-            acking.result()
+                done, acking = acking, None
+                done.result()
+        except BaseException:
+            _unread_ack(acking)  # an ack still pending when the push stopped for another reason
+            raise
     return PushResult(pushed, conflicts, hwm, new_epoch, recovered, central_behind)
 
 
-def _ack_failed(done) -> None:  # noqa: ANN001 - a Future of outbox.ack
-    if not done.cancelled() and done.exception() is not None:
-        log.error("writing the local ack failed (%s); central has the events, the next sync's "
-                  "handshake finds them there", done.exception())
+def _unread_ack(pending) -> None:  # noqa: ANN001 - a Future of outbox.ack, or None
+    """Wait for an ack nobody will read now, and log its error (the push's own error is the
+    one raised)."""
+    if pending is not None and pending.exception() is not None:
+        log.error("writing the local ack failed too (%s); central has the events, the next "
+                  "sync's handshake finds them there", pending.exception())
 
 
 def handshake(conn, station_id: str, epoch: str, site: str, base: int = 0) -> int:  # noqa: ANN001

@@ -74,7 +74,7 @@ class SyncRunner:
                               "them again); its new events now go to central in a new stream; "
                               "tell the central admin")
                 pulled = pull.pull(self.outbox, conn, reload=result.central_behind).changes
-                self.outbox.ack(result.hwm)  # a successful sync, even with nothing to send
+                self.outbox.ack(result.hwm, synced=True)  # even with nothing to send
             finally:
                 conn.close()
         except StationError as exc:

@@ -10,6 +10,7 @@ from app.services import stock
 from app.ui.feedback import Outcome, Tone, outcome_for_error
 from app.ui.panel import Panel, buddy_label, named
 from app.ui.session import CounterSession
+from app.ui.when import short_time
 
 
 class ReclamationPanel(Panel):
@@ -58,7 +59,8 @@ class ReclamationPanel(Panel):
             return
         self.table.setRowCount(len(tasks))
         for row, task in enumerate(tasks):
-            for column, value in enumerate((task.tag, task.staff_id, task.created_at[:16])):
+            for column, value in enumerate((task.tag, task.staff_id,
+                                            short_time(task.created_at, ""))):
                 self.table.setItem(row, column, QTableWidgetItem(value))
         self.table.setAccessibleDescription(f"{len(tasks)} desktops to bring back")
 

@@ -10,14 +10,18 @@ from datetime import datetime
 
 
 def short_time(iso: str | None, never: str = "never") -> str:
-    """`iso` as `26 Nov 01:04` (local time); `never` for None; the text itself if it is not a
+    """`iso` as `26 Nov 01:04` (local time), with the year when it is not this year's, and
+    without the time for a date alone; `never` for None or ''; the text itself if it is not a
     time (nothing a screen shows should fail on an odd value)."""
     if not iso:
         return never
     try:
-        moment = datetime.fromisoformat(iso)
-    except (TypeError, ValueError):
+        moment = datetime.fromisoformat(str(iso))
+    except ValueError:
         return str(iso)
     if moment.tzinfo is not None:
         moment = moment.astimezone()
-    return f"{moment.day} {moment:%b %H:%M}"
+    day = f"{moment.day} {moment:%b}"
+    if moment.year != datetime.now().year:
+        day += f" {moment.year}"
+    return day if len(str(iso)) == 10 else f"{day} {moment:%H:%M}"

@@ -1,6 +1,7 @@
-"""Central's migrations go back as well as forward: a downgrade puts back exactly the schema and
-functions the earlier revision made (several revisions rebuild a function from an earlier one's
-text, `app.sync.central.earlier_function`), and an upgrade after it gives head again."""
+"""Central's migrations go back as well as forward: a downgrade puts back exactly the schema,
+functions, views, constraints, owners and grants the earlier revision made (several revisions
+rebuild a function from an earlier one's text, `app.sync.central.earlier_function`, and c0019
+rebuilds a view), and an upgrade after it gives head again."""
 
 from __future__ import annotations
 
@@ -15,8 +16,23 @@ from tests.pg_plugin import create_database, drop_database
 SCHEMA = """
 SELECT 'function', p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')',
        pg_get_functiondef(p.oid) || coalesce(array_to_string(p.proconfig, ','), '')
+       || ' owner ' || pg_get_userbyid(p.proowner) || ' acl '
+       || (SELECT string_agg(a::text, ',' ORDER BY a::text)
+             FROM unnest(coalesce(p.proacl, acldefault('f', p.proowner))) a)
   FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
  WHERE n.nspname = 'public' AND p.prokind = 'f'
+UNION ALL
+SELECT 'relation', c.relname, c.relkind::text || ' owner ' || pg_get_userbyid(c.relowner) || ' acl '
+       || (SELECT string_agg(a::text, ',' ORDER BY a::text)
+             FROM unnest(coalesce(c.relacl, acldefault(
+                 CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::"char", c.relowner))) a)
+       || ' ' || coalesce(pg_get_viewdef(c.oid), '')
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'm', 'S')
+UNION ALL
+SELECT 'constraint', t.conrelid::regclass::text || '.' || t.conname, pg_get_constraintdef(t.oid)
+  FROM pg_constraint t JOIN pg_namespace n ON n.oid = t.connamespace
+ WHERE n.nspname = 'public'
 UNION ALL
 SELECT 'column', c.table_name || '.' || c.column_name,
        c.data_type || ' ' || c.is_nullable || ' ' || coalesce(c.column_default, '')
@@ -109,3 +125,25 @@ def test_down_to_nothing_and_up_again_gives_head_and_a_push_goes_through(databas
         assert conn.execute("SELECT version_num FROM alembic_version_central").fetchone() == (
             head_revision(),)
         conn.execute("SELECT sync_handshake('S-1', gen_random_uuid(), 'X', 0)")
+
+
+def test_the_view_c0019_rebuilds_keeps_its_grants_on_the_way_down(databases):
+    """conflict_detail loses its `expected` column only by being dropped: the grants on it
+    (db/central/roles.sql's, an admin's) are given again."""
+    import os
+
+    url, reader = databases(), f"es_migrate_reader_{os.getpid()}"
+    migrate(url, "head")
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {reader}")
+        try:
+            conn.execute(f"GRANT SELECT ON conflict_detail TO {reader} WITH GRANT OPTION")
+            migrate(url, "c0018", down=True)
+            assert conn.execute(
+                "SELECT has_table_privilege(%s, 'conflict_detail', 'SELECT WITH GRANT OPTION'), "
+                "EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = "
+                "'conflict_detail' AND column_name = 'expected')", (reader,)).fetchone() == (
+                True, False)
+        finally:
+            conn.execute(f"REVOKE ALL ON conflict_detail FROM {reader}")
+            conn.execute(f"DROP ROLE {reader}")

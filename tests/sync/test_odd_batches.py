@@ -111,6 +111,20 @@ def test_a_goods_in_without_serial_model_or_os_is_stored_with_them_empty(conn, p
         ("A", "", "", "")]
 
 
+@pytest.mark.parametrize("own, during, after", [("0", "2s", "0"), ("60s", "2s", "1min"),
+                                                ("1s", "1s", "1s")])
+def test_a_push_lowers_the_idle_limit_until_its_commit_and_never_raises_it(conn, own, during,
+                                                                             after):
+    """Holding the order lock, a push cuts its session off after 2 s idle (c0017), or sooner
+    if the session says so; after the COMMIT the session's own limit is back."""
+    conn.execute(f"SET idle_in_transaction_session_timeout = '{own}'")
+    with conn.transaction():
+        conn.execute("SELECT * FROM sync_push_batch('S-ODD', %s, %s)",
+                     (EPOCH, Jsonb([received(1, "A")])))
+        assert conn.execute("SHOW idle_in_transaction_session_timeout").fetchone() == (during,)
+    assert conn.execute("SHOW idle_in_transaction_session_timeout").fetchone() == (after,)
+
+
 def test_the_checker_replays_and_counts_quarantined_odd_events_as_central_stored_them(central):
     from app.sync.checker import check
 

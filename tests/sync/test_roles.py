@@ -13,7 +13,7 @@ import pytest
 
 from app.services.demo import load_demo
 from app.sync.runner import SyncRunner
-from tests.sync.conftest import SITE_A, sign_in
+from tests.sync.conftest import SITE_A, sign_in, swap
 
 ROLES_SQL = Path(__file__).resolve().parents[2] / "db" / "central" / "roles.sql"
 
@@ -123,3 +123,30 @@ def test_a_station_role_reads_reference_data(central, station_role):
         for table in ("meta", "person_state", "device_state", "ref_change", "escrow_ledger",
                       "conflict_detail"):
             conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+
+
+def test_a_sync_whose_pull_is_refused_leaves_the_last_sync_where_it_was(
+        central, station_role, make_station):
+    """Push goes through, the pull is refused (an admin revoked the station's read of
+    ref_change): the events are acknowledged, but neither the status bar's "last sync" nor
+    what the next events say the station had seen of central move (last_sync_at is a whole
+    sync's)."""
+    from app.sync.outbox import StationOutbox
+
+    st = make_station("HQ-01")
+    load_demo(st.context, sign_in(st), SITE_A)
+    assert SyncRunner(st.engine).run_once(station_role).ok
+    synced = StationOutbox(st.engine).station().last_sync_at
+    swap(st, 1)
+    owner = central.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute("REVOKE SELECT ON ref_change FROM exchange_station")
+    try:
+        report = SyncRunner(st.engine).run_once(station_role)
+    finally:
+        with psycopg.connect(owner, autocommit=True) as conn:
+            conn.execute("GRANT SELECT ON ref_change TO exchange_station")
+    assert not report.ok and report.pushed == 1 and report.unsynced == 0, report
+    assert report.error == ("central refused the pull (permission denied for table "
+                            "ref_change); nothing is lost locally")
+    assert report.last_sync_at == synced == StationOutbox(st.engine).station().last_sync_at

@@ -390,6 +390,7 @@ DROP FUNCTION IF EXISTS escrow_grant(text, int, text), sync_push_batch(text, uui
     sync_handshake(text, uuid, text), sync_apply(event), sync_apply_resolution(event),
     sync_apply_exchange(event, text), sync_conflict_add(text, text, uuid, uuid),
     sync_authorise(text);
+GRANT EXECUTE ON FUNCTION ref_change_log() TO PUBLIC;  -- as c0001 left it
 """
 
 

@@ -18,10 +18,11 @@ fallen behind the paths that take every other batch:
 And a push that has taken the order lock (c0014) holds it until its COMMIT. A station whose
 process froze or whose network dropped right after the push function returned kept every other
 station's push waiting for the session's `idle_in_transaction_session_timeout` (60 s), each
-failing after its own `lock_timeout` (5 s). Once it holds the lock, `sync_push_batch` now sets
-that timeout to 2 s for the rest of its transaction: a healthy station commits within
-milliseconds, and a stuck one is cut off (its batch rolled back; its next handshake decides)
-before the stations waiting behind it give up.
+failing after its own `lock_timeout` (5 s). Once it holds the lock, `sync_push_batch` now
+lowers that timeout to 2 s (never raises it) for the rest of its transaction: a healthy
+station commits within milliseconds, and a stuck one is cut off (its batch rolled back; its
+next handshake decides) before the stations waiting behind it give up. (Admin imports and
+grants take the same lock without this: they are short commands that commit at once.)
 """
 from alembic import op
 
@@ -61,6 +62,12 @@ def _changed(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
+# lowers the session's idle limit to 2 s until the COMMIT, never raises it (0: no limit)
+CUT_OFF = """PERFORM set_config('idle_in_transaction_session_timeout', '2000', true)
+   FROM pg_settings s WHERE s.name = 'idle_in_transaction_session_timeout'
+    AND (s.setting::int = 0 OR s.setting::int > 2000);  -- until the COMMIT (c0017)"""
+
+
 def _push_batch() -> str:
     """c0016's `sync_push_batch`, cutting off a session left idle while it holds the lock."""
     import re
@@ -70,8 +77,8 @@ def _push_batch() -> str:
     text = earlier_function("c0016_push_speed", "CREATE OR REPLACE FUNCTION sync_push_batch(",
                             "PUSH_BATCH")
     text, n = re.subn(r"^( *)PERFORM pg_advisory_xact_lock\(1163067393\);\n",
-                      r"\g<0>\1PERFORM set_config('idle_in_transaction_session_timeout', "
-                      r"'2000', true);  -- until the COMMIT (c0017)\n", text, flags=re.M)
+                      r"\g<0>" + CUT_OFF.replace("\n", "\n\\1").join(("\\1", "\n")),
+                      text, flags=re.M)
     assert n == 2, n
     return text
 

@@ -72,11 +72,32 @@ def upgrade() -> None:
     op.execute(VIEW.format(expected=", e.expected"))
 
 
+# a view loses a column only by being dropped: its grants (db/central/roles.sql's, and any an
+# admin added) are read first and given again
+RECREATE = """
+DO $do$
+DECLARE
+    v_grants text[];
+BEGIN
+    SELECT coalesce(array_agg(format('GRANT %s ON conflict_detail TO %s%s', a.privilege_type,
+                                     CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                                          ELSE quote_ident(pg_get_userbyid(a.grantee)) END,
+                                     CASE WHEN a.is_grantable THEN ' WITH GRANT OPTION'
+                                          ELSE '' END)), '{{}}')
+      INTO v_grants
+      FROM pg_class c, aclexplode(c.relacl) a
+     WHERE c.oid = 'conflict_detail'::regclass AND a.grantee <> c.relowner;
+    DROP VIEW conflict_detail;
+    EXECUTE $view${view}$view$;
+    FOR i IN 1 .. cardinality(v_grants) LOOP
+        EXECUTE v_grants[i];
+    END LOOP;
+END $do$;
+"""
+
+
 def downgrade() -> None:
-    op.execute("DROP VIEW conflict_detail")
-    op.execute(VIEW.format(expected="").replace("CREATE OR REPLACE VIEW", "CREATE VIEW"))
-    op.execute("DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
-               "'exchange_station') THEN GRANT SELECT ON conflict_detail TO exchange_station; "
-               "END IF; END $$")  # (db/central/roles.sql's grant, lost with the view)
+    op.execute(RECREATE.format(view=VIEW.format(expected="").replace(
+        "CREATE OR REPLACE VIEW", "CREATE VIEW").strip().rstrip(";")))
     op.execute(_earlier("PUSH_BATCH"))
     op.execute(_earlier("ROWS_FUNCTION"))
