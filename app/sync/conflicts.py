@@ -1,7 +1,8 @@
 """Sync conflicts a person must settle: the Conflicts screen's data, and the decision.
 
 Central keeps every conflict as a row with both (or all) records that clash (SYNC.md 2.5):
-`open_conflicts(url)` returns them for the screen, side by side. A site lead settles one with
+`open_conflicts(url)` returns them for the screen, side by side, each with what its station had
+seen of central when it acted (its last whole sync, `expected`). A site lead settles one with
 `resolve_conflict(...)`, which records a `conflict.resolved` event in this station's outbox;
 it syncs like any other event, and central closes the conflict, applies the decision and
 clears `disputed` when no other conflict is open on that device or person. The first decision
