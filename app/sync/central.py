@@ -102,6 +102,18 @@ def earlier_function(revision_file: str, signature: str, attribute: str = "UPGRA
         "CREATE OR REPLACE" + body[len("CREATE"):]
 
 
+def replaced(text: str, *pairs: tuple[str, str]) -> str:
+    """`text` with each (old, new) of `pairs` replaced, in order; each old must occur exactly
+    once (a migration that rebuilds an earlier function's text fails loudly, not silently,
+    when that text is not what it expects)."""
+    for old, new in pairs:
+        if text.count(old) != 1:
+            raise ValueError(f"expected exactly one {old!r} in the function's text, found "
+                             f"{text.count(old)}")
+        text = text.replace(old, new)
+    return text
+
+
 def head_revision() -> str:
     """The newest central schema revision this program knows."""
     from alembic.config import Config
@@ -114,6 +126,13 @@ def head_revision() -> str:
 
 def upgrade_central(url: str) -> str:
     """Create or upgrade the central schema in one transaction; return its revision."""
+    migrate_central(url, "head")
+    return head_revision()
+
+
+def migrate_central(url: str, target: str, down: bool = False) -> None:
+    """Upgrade (or with `down`, downgrade) the central schema to revision `target`, in one
+    transaction."""
     import sqlalchemy
     from alembic import command
     from alembic.config import Config
@@ -124,12 +143,11 @@ def upgrade_central(url: str) -> str:
     try:
         with engine.begin() as conn:
             config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+            (command.downgrade if down else command.upgrade)(config, target)
     except sqlalchemy.exc.OperationalError as exc:
         raise CentralUnreachable(unreachable_message(url, exc.orig or exc)) from None
     finally:
         engine.dispose()
-    return head_revision()
 
 
 def new_db_epoch(url: str) -> str:

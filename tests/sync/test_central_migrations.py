@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
-from app.sync.central import CENTRAL_MIGRATIONS, head_revision, libpq_url, sqlalchemy_url
+from app.sync.central import CENTRAL_MIGRATIONS, head_revision, libpq_url
+from app.sync.central import migrate_central as migrate
 from tests.pg_plugin import create_database, drop_database
 
 SCHEMA = """
@@ -44,22 +45,6 @@ SELECT 'trigger', t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger t
  WHERE NOT t.tgisinternal
 ORDER BY 1, 2
 """
-
-
-def migrate(url: str, target: str, down: bool = False) -> None:
-    import sqlalchemy
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config()
-    config.set_main_option("script_location", str(CENTRAL_MIGRATIONS))
-    engine = sqlalchemy.create_engine(sqlalchemy_url(url))
-    try:
-        with engine.begin() as conn:
-            config.attributes["connection"] = conn
-            (command.downgrade if down else command.upgrade)(config, target)
-    finally:
-        engine.dispose()
 
 
 def schema(url: str) -> list[tuple]:

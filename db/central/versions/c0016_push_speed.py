@@ -32,8 +32,9 @@ auto_explain of one batch), two things cost most of a push:
   failed the whole batch (NOT NULL), and so every later sync of that station.
 
 Measured with bench/bench_sync.py (100,000 events, medians of 3, this 2-core machine): a
-counter's day from 0.090 of COPY (c0015) to 0.15-0.16, goods-in only from 0.10 to 0.15-0.16. Still short of SYNC.md's 0.25: storing the events alone, projections switched off, is
-0.21 (goods-in) to 0.26 (day) of COPY; see db/central/README.md.
+counter's day from 0.090 of COPY (c0015) to 0.15-0.16, goods-in only from 0.10 to 0.15-0.16.
+Still short of SYNC.md's 0.25: storing the events alone, projections switched off, is 0.21
+(goods-in) to 0.26 (day) of COPY; see db/central/README.md.
 """
 from alembic import op
 
@@ -195,7 +196,8 @@ FOLD = """    RAISE DEBUG 'set-based: % events, % device references',
                                   site, version, last_event_id, issue_event_id,
                                   return_event_id)
         SELECT l.tag, coalesce(l.ins ->> 'serial', ''), l.ins ->> 'type',
-               coalesce(l.ins ->> 'model', ''), coalesce(l.ins ->> 'os', ''), l.state, l.holder, coalesce((l.ins ->> 'sole_use')::boolean, false),
+               coalesce(l.ins ->> 'model', ''), coalesce(l.ins ->> 'os', ''), l.state,
+               l.holder, coalesce((l.ins ->> 'sole_use')::boolean, false),
                coalesce(l.ins ->> 'site', v_site), 1 + l.applied, l.last_event_id,
                l.issue_event_id, l.return_event_id
           FROM settled l
@@ -282,13 +284,11 @@ COMMENTS = {
 
 
 def _push_batch() -> str:
-    from app.sync.central import earlier_function
+    from app.sync.central import earlier_function, replaced
 
-    batch = earlier_function("c0014_one_order", "CREATE OR REPLACE FUNCTION sync_push_batch(")
-    for old, new in {SPECULATIVE: PLAIN, **COMMENTS}.items():
-        assert batch.count(old) == 1, old
-        batch = batch.replace(old, new)
-    return batch
+    return replaced(earlier_function("c0014_one_order",
+                                     "CREATE OR REPLACE FUNCTION sync_push_batch("),
+                    (SPECULATIVE, PLAIN), *COMMENTS.items())
 
 
 #: this revision's `sync_push_batch` (what c0017's downgrade puts back)

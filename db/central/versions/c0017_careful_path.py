@@ -26,6 +26,8 @@ grants take the same lock without this: they are short commands that commit at o
 """
 from alembic import op
 
+from app.sync.central import replaced
+
 revision = "c0017"
 down_revision = "c0016"
 branch_labels = None
@@ -57,11 +59,6 @@ def _rows_function() -> str:
     return text.replace("FUNCTION sync_push_batch(", "FUNCTION sync_push_batch_rows(", 1)
 
 
-def _changed(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, old
-    return text.replace(old, new)
-
-
 # lowers the session's idle limit to 2 s until the COMMIT, never raises it (0: no limit)
 CUT_OFF = """PERFORM set_config('idle_in_transaction_session_timeout', '2000', true)
    FROM pg_settings s WHERE s.name = 'idle_in_transaction_session_timeout'
@@ -84,8 +81,7 @@ def _push_batch() -> str:
 
 
 #: this revision's functions (what c0019's downgrade puts back)
-ROWS_FUNCTION = _changed(_changed(_rows_function(), NOT_SHAPED, QUARANTINED), APPLY,
-                         APPLY_AND_SETTLE)
+ROWS_FUNCTION = replaced(_rows_function(), (NOT_SHAPED, QUARANTINED), (APPLY, APPLY_AND_SETTLE))
 PUSH_BATCH = _push_batch()
 
 

@@ -52,9 +52,9 @@ def _apply() -> str:
 
 
 def upgrade() -> None:
-    text = _apply()
-    assert text.count(RELEASED) == 1 and text.count(RECEIVED) == 1
-    op.execute(text.replace(RELEASED, RELEASED_CHECKED).replace(RECEIVED, RECEIVED_BARE))
+    from app.sync.central import replaced
+
+    op.execute(replaced(_apply(), (RELEASED, RELEASED_CHECKED), (RECEIVED, RECEIVED_BARE)))
 
 
 def downgrade() -> None:

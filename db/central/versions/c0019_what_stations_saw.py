@@ -49,13 +49,6 @@ SELECT c.id AS conflict_id, c.kind, c.subject, c.status, c.opened_at, c.resolved
 """
 
 
-def _changed(text: str, *pairs: tuple[str, str]) -> str:
-    for old, new in pairs:
-        assert text.count(old) == 1, old
-        text = text.replace(old, new)
-    return text
-
-
 def _earlier(name: str) -> str:
     from app.sync.central import earlier_function
 
@@ -65,9 +58,11 @@ def _earlier(name: str) -> str:
 
 
 def upgrade() -> None:
-    op.execute(_changed(_earlier("PUSH_BATCH"), (INSERT_COLUMNS, WITH_EXPECTED),
+    from app.sync.central import replaced
+
+    op.execute(replaced(_earlier("PUSH_BATCH"), (INSERT_COLUMNS, WITH_EXPECTED),
                         (RUN_VALUES, RUN_VALUES_EXPECTED), (RUN_RECORD, RUN_RECORD_EXPECTED)))
-    op.execute(_changed(_earlier("ROWS_FUNCTION"), (INSERT_COLUMNS, WITH_EXPECTED),
+    op.execute(replaced(_earlier("ROWS_FUNCTION"), (INSERT_COLUMNS, WITH_EXPECTED),
                         (ROW_VALUES, ROW_VALUES_EXPECTED)))
     op.execute(VIEW.format(expected=", e.expected"))
 
